@@ -1,0 +1,22 @@
+#pragma once
+// The one place that includes Python.h, with shims over the differences between 3.12 and later.
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030C0000
+#error "isolates needs CPython >= 3.12 (per-interpreter GIL)"
+#endif
+
+namespace isolates::detail {
+
+/// The thread state attached to this thread, or nullptr; never fails.
+inline PyThreadState* current_thread_state() noexcept {
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
+} // namespace isolates::detail

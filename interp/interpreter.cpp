@@ -1,0 +1,294 @@
+#include "interp/interpreter.h"
+
+#include <mimalloc.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "interp/detail/heap.h"
+#include "interp/detail/object.h"
+#include "interp/detail/python.h"
+#include "interp/detail/python_error.h"
+#include "interp/detail/runtime_state.h"
+#include "interp/errors.h"
+
+namespace isolates {
+
+using detail::Object;
+
+namespace {
+thread_local Interpreter* current_interpreter = nullptr;
+thread_local int interpreters_owned_here = 0;
+
+#if PY_VERSION_HEX < 0x030D0000
+// CPython 3.12 crashes when two interpreters initialise or finalise at the same time (shared
+// runtime state that 3.13 made safe), so 3.12 takes turns.
+std::mutex lifecycle_turns;
+using LifecycleTurn = std::unique_lock<std::mutex>;
+LifecycleTurn take_lifecycle_turn() { return LifecycleTurn(lifecycle_turns); }
+#else
+struct LifecycleTurn {};
+LifecycleTurn take_lifecycle_turn() { return {}; }
+#endif
+
+PyObject* globals_of(void* globals) { return static_cast<PyObject*>(globals); }
+
+/// Detaches whatever interpreter this thread has attached, for the life of the scope.
+class DetachOther {
+public:
+    DetachOther() : previous_(detail::current_thread_state()) {
+        if (previous_) PyEval_SaveThread();
+    }
+    ~DetachOther() {
+        if (previous_) PyEval_RestoreThread(previous_);
+    }
+    DetachOther(const DetachOther&) = delete;
+    DetachOther& operator=(const DetachOther&) = delete;
+
+private:
+    PyThreadState* previous_;
+};
+} // namespace
+
+// --- Active ------------------------------------------------------------------------------------
+
+Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter) {
+    interpreter.check_owner();
+    PyThreadState* attached = detail::current_thread_state();
+    if (attached == interpreter.thread_state_) return; // nested: already ours
+    previous_ = attached ? PyEval_SaveThread() : nullptr;
+    PyEval_RestoreThread(interpreter.thread_state_);
+    outermost_ = true;
+    previous_current_ = std::exchange(current_interpreter, &interpreter);
+    previous_heap_ = detail::exchange_current_heap(interpreter.heap_);
+    interpreter.running_.store(true, std::memory_order_relaxed);
+}
+
+Interpreter::Active::~Active() {
+    if (!outermost_) return;
+    detail::exchange_current_heap(previous_heap_);
+    if (interpreter_.interrupt_pending_) {
+        // Discard an interrupt that arrived too late to be raised in this call.
+        PyThreadState_SetAsyncExc(interpreter_.thread_ident_, nullptr);
+        interpreter_.interrupt_pending_ = false;
+    }
+    interpreter_.running_.store(false, std::memory_order_relaxed);
+    current_interpreter = previous_current_;
+    PyEval_SaveThread();
+    if (previous_) PyEval_RestoreThread(previous_);
+}
+
+// --- Life ----------------------------------------------------------------------------------------
+
+Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_id()) {
+    detail::acquire_interpreter_slot();
+    DetachOther detach;
+    PyInterpreterConfig config = {};
+    config.use_main_obmalloc = 0;
+    config.allow_fork = 0;
+    config.allow_exec = 0;
+    config.allow_threads = 1;
+    config.allow_daemon_threads = 0;
+    config.check_multi_interp_extensions = 1;
+    config.gil = PyInterpreterConfig_OWN_GIL;
+
+    PyThreadState* thread_state = nullptr;
+    PyStatus status;
+    {
+        [[maybe_unused]] auto turn = take_lifecycle_turn();
+        status = Py_NewInterpreterFromConfig(&thread_state, &config);
+    }
+    if (PyStatus_Exception(status)) {
+        detail::release_interpreter_slot();
+        throw PythonError("RuntimeError",
+                          std::string("cannot create a sub-interpreter: ") +
+                              (status.err_msg ? status.err_msg : "unknown error"),
+                          {});
+    }
+    thread_state_ = thread_state;
+    state_ = PyThreadState_GetInterpreter(thread_state);
+    id_ = PyInterpreterState_GetID(state_);
+    thread_ident_ = PyThread_get_thread_ident();
+    heap_ = mi_heap_new();
+
+    PyObject* main_module = PyImport_AddModule("__main__"); // borrowed
+    globals_ = main_module ? Object::borrow(PyModule_GetDict(main_module)).release() : nullptr;
+    bool ok = globals_ != nullptr;
+    for (auto it = options.sys_path.rbegin(); ok && it != options.sys_path.rend(); ++it) {
+        PyObject* path = PySys_GetObject("path"); // borrowed
+        Object entry = Object::steal(PyUnicode_FromStringAndSize(
+            it->data(), static_cast<Py_ssize_t>(it->size())));
+        ok = path && entry && PyList_Insert(path, 0, entry.get()) == 0;
+    }
+    if (!ok) {
+        PythonError error = detail::fetch_python_error();
+        Py_XDECREF(globals_of(globals_));
+        {
+            [[maybe_unused]] auto turn = take_lifecycle_turn();
+            Py_EndInterpreter(thread_state);
+        }
+        mi_heap_delete(heap_);
+        detail::release_interpreter_slot();
+        throw error;
+    }
+    PyEval_SaveThread();
+    ++interpreters_owned_here;
+}
+
+Interpreter::~Interpreter() {
+    if (std::this_thread::get_id() != owner_) {
+        std::fprintf(stderr,
+                     "isolates: Interpreter %lld destroyed on a thread that does not own it; "
+                     "CPython can only end it on its own thread\n",
+                     static_cast<long long>(id_));
+        std::abort();
+    }
+    if (detail::current_thread_state() == thread_state_) {
+        std::fputs("isolates: Interpreter destroyed while one of its calls is running\n", stderr);
+        std::abort();
+    }
+    std::lock_guard lock(lifecycle_mutex_);
+    {
+        DetachOther detach;
+        PyEval_RestoreThread(thread_state_);
+        Py_XDECREF(globals_of(globals_));
+        [[maybe_unused]] auto turn = take_lifecycle_turn();
+        Py_EndInterpreter(thread_state_); // leaves no thread state attached
+    }
+    thread_state_ = nullptr;
+    mi_heap_delete(heap_); // Values still alive move to the default heap and stay valid
+    --interpreters_owned_here;
+    detail::release_interpreter_slot();
+}
+
+void Interpreter::check_owner() const {
+    if (std::this_thread::get_id() != owner_)
+        throw UsageError("Interpreter " + std::to_string(id_) +
+                         " was called from a thread that does not own it; an interpreter is "
+                         "used only by the thread that created it");
+}
+
+Interpreter* Interpreter::current() noexcept { return current_interpreter; }
+bool Interpreter::current_thread_owns_any() noexcept { return interpreters_owned_here > 0; }
+
+// --- Running code ------------------------------------------------------------------------------
+
+namespace {
+Object compile(std::string_view source, int start) {
+    const std::string text(source); // the compiler needs a NUL-terminated copy
+    Object code = Object::steal(Py_CompileString(text.c_str(), "<isolates>", start));
+    if (!code) detail::throw_python_error();
+    return code;
+}
+
+Object resolve(std::string_view target) {
+    const auto colon = target.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == target.size())
+        throw UsageError("expected a call target 'package.module:qualname', got '" +
+                         std::string(target) + "'");
+    const std::string module_name(target.substr(0, colon));
+    Object name = Object::steal(PyUnicode_FromString(module_name.c_str()));
+    if (!name) detail::throw_python_error();
+    Object object = Object::steal(PyImport_GetModule(name.get()));
+    if (!object) {
+        if (PyErr_Occurred()) detail::throw_python_error();
+        object = Object::steal(PyImport_Import(name.get()));
+        if (!object) detail::throw_python_error();
+    }
+    std::string_view rest = target.substr(colon + 1);
+    while (!rest.empty()) {
+        const auto dot = rest.find('.');
+        const std::string attribute(rest.substr(0, dot));
+        object = Object::steal(PyObject_GetAttrString(object.get(), attribute.c_str()));
+        if (!object) detail::throw_python_error();
+        rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    }
+    return object;
+}
+} // namespace
+
+void Interpreter::exec(std::string_view source) {
+    Active active(*this);
+    Object code = compile(source, Py_file_input);
+    Object result = Object::steal(PyEval_EvalCode(code.get(), globals_of(globals_),
+                                                  globals_of(globals_)));
+    if (!result) detail::throw_python_error();
+}
+
+Value Interpreter::eval(std::string_view expression) {
+    Active active(*this);
+    Object code = compile(expression, Py_eval_input);
+    Object result = Object::steal(PyEval_EvalCode(code.get(), globals_of(globals_),
+                                                  globals_of(globals_)));
+    if (!result) detail::throw_python_error();
+    return Value::from_python(result.get(), "result");
+}
+
+Value Interpreter::call_with(std::string_view target, std::span<const Value> args,
+                             std::span<const std::pair<std::string, Value>> kwargs) {
+    Active active(*this);
+    Object function = resolve(target);
+    Object positional = Object::steal(PyTuple_New(static_cast<Py_ssize_t>(args.size())));
+    if (!positional) detail::throw_python_error();
+    for (std::size_t k = 0; k < args.size(); ++k)
+        PyTuple_SET_ITEM(positional.get(), static_cast<Py_ssize_t>(k), args[k].to_python());
+    Object keywords;
+    if (!kwargs.empty()) {
+        keywords = Object::steal(PyDict_New());
+        if (!keywords) detail::throw_python_error();
+        for (const auto& [name, value] : kwargs) {
+            Object item = Object::steal(value.to_python());
+            if (PyDict_SetItemString(keywords.get(), name.c_str(), item.get()) < 0)
+                detail::throw_python_error();
+        }
+    }
+    Object result = Object::steal(PyObject_Call(function.get(), positional.get(), keywords.get()));
+    if (!result) detail::throw_python_error();
+    return Value::from_python(result.get(), "result");
+}
+
+void Interpreter::import_module(std::string_view name) {
+    Active active(*this);
+    const std::string module_name(name);
+    Object module = Object::steal(PyImport_ImportModule(module_name.c_str()));
+    if (!module) detail::throw_python_error();
+}
+
+// --- Interrupts --------------------------------------------------------------------------------
+
+bool Interpreter::interrupt(std::string_view exception) {
+    std::lock_guard lock(lifecycle_mutex_);
+    if (!thread_state_ || !running_.load(std::memory_order_relaxed)) return false;
+    const std::string name(exception);
+    bool delivered = false;
+    bool bad_name = false;
+    auto deliver = [&] {
+        // Read running_ again now that we hold the GIL: the owner changes it only under the GIL.
+        if (!running_.load(std::memory_order_relaxed)) return;
+        PyObject* builtins = PyEval_GetBuiltins(); // borrowed
+        PyObject* type = builtins ? PyDict_GetItemString(builtins, name.c_str()) : nullptr;
+        if (!type || !PyExceptionClass_Check(type)) {
+            bad_name = true;
+            return;
+        }
+        delivered = PyThreadState_SetAsyncExc(thread_ident_, type) == 1;
+        interrupt_pending_ = interrupt_pending_ || delivered;
+    };
+    if (detail::current_thread_state() == thread_state_) {
+        deliver(); // called from Python code running in this very interpreter
+    } else {
+        DetachOther detach;
+        // A short-lived thread state of our own for this interpreter, on this thread.
+        PyThreadState* visitor = PyThreadState_New(state_);
+        PyEval_RestoreThread(visitor);
+        deliver();
+        PyThreadState_Clear(visitor);
+        PyThreadState_DeleteCurrent();
+    }
+    if (bad_name)
+        throw UsageError("interrupt() needs the name of a built-in exception class, got '" +
+                         name + "'");
+    return delivered;
+}
+
+} // namespace isolates

@@ -1,0 +1,114 @@
+#pragma once
+/// Interpreter: one isolated CPython sub-interpreter (PEP 684: its own GIL and object allocator,
+/// plus its own mimalloc heap for the Values it produces), created, used and destroyed by exactly
+/// one thread: the one that constructs it.
+///
+/// Every method except interrupt() must be called on that owning thread and throws UsageError
+/// otherwise. The interpreter's GIL is held only while a call runs; between calls it is released,
+/// so the owning thread may block, sleep or run C++ without holding up anyone.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "interp/value.h"
+
+struct _ts;  // PyThreadState
+struct _is;  // PyInterpreterState
+struct mi_heap_s;
+
+namespace isolates {
+
+class Interpreter {
+public:
+    struct Options {
+        /// Extra sys.path entries for this interpreter, placed first.
+        std::vector<std::string> sys_path;
+    };
+
+    /// Creates the interpreter on the calling thread, which becomes its owner.
+    /// Throws UsageError without a live Runtime, PythonError if CPython refuses.
+    explicit Interpreter(const Options& options);
+    Interpreter() : Interpreter(Options{}) {}
+    /// Ends the interpreter (waiting for the non-daemon Python threads it started). Must run on
+    /// the owning thread: ending it from another thread would hang CPython, so that aborts.
+    ~Interpreter();
+
+    Interpreter(const Interpreter&) = delete;
+    Interpreter& operator=(const Interpreter&) = delete;
+
+    /// Runs statements in the interpreter's __main__ namespace.
+    void exec(std::string_view source);
+    /// Evaluates one expression in __main__ and returns its value (NotShareableError if the
+    /// result cannot leave the interpreter).
+    Value eval(std::string_view expression);
+    /// Calls `package.module:qualname` (imported when needed) with positional arguments, each
+    /// converted through Value.
+    template <class... Args> Value call(std::string_view target, Args&&... args) {
+        const std::array<Value, sizeof...(Args)> values{Value(std::forward<Args>(args))...};
+        return call_with(target, values);
+    }
+    /// call() with Values and keyword arguments.
+    Value call_with(std::string_view target, std::span<const Value> args,
+                    std::span<const std::pair<std::string, Value>> kwargs = {});
+    /// Imports a module (and keeps it in this interpreter's sys.modules).
+    void import_module(std::string_view name);
+
+    /// Thread-safe, from any thread: raises the built-in exception `exception` (a subclass of
+    /// BaseException, e.g. "KeyboardInterrupt", "TimeoutError") in the call running right now,
+    /// as soon as it next executes Python bytecode. Returns false, changing nothing, when no call
+    /// is running. A delivery not yet raised when its call ends is discarded, never carried
+    /// into the next call. Code blocked in C (time.sleep, a socket) sees it only on return.
+    bool interrupt(std::string_view exception = "KeyboardInterrupt");
+
+    /// CPython's id of this interpreter (as in concurrent.interpreters).
+    std::int64_t id() const noexcept { return id_; }
+    std::thread::id owner() const noexcept { return owner_; }
+    /// The interpreter whose call is running on this thread, or nullptr.
+    static Interpreter* current() noexcept;
+    /// Whether the calling thread owns at least one live Interpreter.
+    static bool current_thread_owns_any() noexcept;
+
+    /// RAII for code that uses the CPython API directly (through interp/detail/python.h):
+    /// attaches this interpreter to the owning thread and holds its GIL; nestable, and it
+    /// detaches any other interpreter attached to the thread until it ends.
+    class Active {
+    public:
+        explicit Active(Interpreter& interpreter);
+        ~Active();
+        Active(const Active&) = delete;
+        Active& operator=(const Active&) = delete;
+
+    private:
+        Interpreter& interpreter_;
+        _ts* previous_ = nullptr;
+        Interpreter* previous_current_ = nullptr;
+        mi_heap_s* previous_heap_ = nullptr;
+        bool outermost_ = false;
+    };
+
+private:
+    void check_owner() const;
+
+    _ts* thread_state_ = nullptr;
+    _is* state_ = nullptr;
+    mi_heap_s* heap_ = nullptr;
+    void* globals_ = nullptr; // PyObject*: __main__.__dict__, a strong reference
+    std::int64_t id_ = -1;
+    unsigned long thread_ident_ = 0;
+    std::thread::id owner_;
+    // interrupt() may come from any thread: it holds this mutex while it runs so the interpreter
+    // cannot end under it, and reads running_ with the interpreter's GIL held.
+    std::mutex lifecycle_mutex_;
+    std::atomic<bool> running_{false};
+    bool interrupt_pending_ = false; // written only with the GIL held
+};
+
+} // namespace isolates

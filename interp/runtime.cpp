@@ -1,0 +1,134 @@
+#include "interp/runtime.h"
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+#include "interp/detail/python.h"
+#include "interp/detail/runtime_state.h"
+#include "interp/errors.h"
+#include "interp/interpreter.h"
+
+namespace isolates {
+
+namespace {
+std::mutex state_mutex;
+std::condition_variable interpreters_gone;
+bool ever_initialized = false;
+bool runtime_alive = false;
+std::size_t interpreter_count = 0;
+
+/// Fills `list` from UTF-8 strings; throws UsageError on failure.
+void append_paths(PyConfig& config, PyWideStringList& list, const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+        wchar_t* wide = Py_DecodeLocale(path.c_str(), nullptr);
+        if (!wide) throw UsageError("Runtime: cannot decode sys.path entry '" + path + "'");
+        PyStatus status = PyWideStringList_Append(&list, wide);
+        PyMem_RawFree(wide);
+        if (PyStatus_Exception(status)) {
+            PyConfig_Clear(&config);
+            throw UsageError(std::string("Runtime: ") + (status.err_msg ? status.err_msg : "error"));
+        }
+    }
+}
+
+void check(PyStatus status, PyConfig& config) {
+    if (PyStatus_Exception(status)) {
+        PyConfig_Clear(&config);
+        throw UsageError(std::string("Runtime: CPython initialisation failed: ") +
+                         (status.err_msg ? status.err_msg : "unknown error"));
+    }
+}
+} // namespace
+
+namespace detail {
+void acquire_interpreter_slot() {
+    std::lock_guard lock(state_mutex);
+    if (!runtime_alive)
+        throw UsageError(ever_initialized
+                             ? "the isolates::Runtime has been finalised; no interpreter can be made"
+                             : "no isolates::Runtime is alive: make one (usually in main) first");
+    ++interpreter_count;
+}
+
+void release_interpreter_slot() noexcept {
+    std::lock_guard lock(state_mutex);
+    if (--interpreter_count == 0) interpreters_gone.notify_all();
+}
+} // namespace detail
+
+Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
+    {
+        std::lock_guard lock(state_mutex);
+        if (ever_initialized)
+            throw UsageError(runtime_alive
+                                 ? "an isolates::Runtime already exists; make only one per process"
+                                 : "CPython was already finalised in this process and cannot be "
+                                   "initialised again");
+        if (Py_IsInitialized())
+            throw UsageError("CPython is already initialised by someone else in this process");
+        ever_initialized = true;
+    }
+
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.install_signal_handlers = 0;
+    // Read first so the default module search path is computed, then put ours in front: every
+    // sub-interpreter copies its path from the main interpreter's configuration.
+    check(PyConfig_Read(&config), config);
+    if (!options.sys_path.empty()) {
+        PyWideStringList merged = {0, nullptr};
+        append_paths(config, merged, options.sys_path);
+        for (Py_ssize_t k = 0; k < config.module_search_paths.length; ++k)
+            check(PyWideStringList_Append(&merged, config.module_search_paths.items[k]), config);
+        check(PyConfig_SetWideStringList(&config, &config.module_search_paths, merged.length,
+                                         merged.items), config);
+        for (Py_ssize_t k = 0; k < merged.length; ++k) PyMem_RawFree(merged.items[k]);
+        PyMem_RawFree(merged.items);
+        config.module_search_paths_set = 1;
+    }
+    check(Py_InitializeFromConfig(&config), config);
+    PyConfig_Clear(&config);
+
+    main_thread_state_ = PyEval_SaveThread();
+    std::lock_guard lock(state_mutex);
+    runtime_alive = true;
+}
+
+Runtime::~Runtime() {
+    if (std::this_thread::get_id() != owner_) {
+        std::fputs("isolates: Runtime destroyed on a thread other than the one that made it; "
+                   "CPython must be finalised by its main thread\n", stderr);
+        std::abort();
+    }
+    {
+        std::unique_lock lock(state_mutex);
+        runtime_alive = false;
+        if (interpreter_count > 0 && Interpreter::current_thread_owns_any()) {
+            std::fputs("isolates: Runtime destroyed while its own thread still owns an "
+                       "Interpreter; destroy the Interpreter first\n", stderr);
+            std::abort();
+        }
+        interpreters_gone.wait(lock, [] { return interpreter_count == 0; });
+    }
+    PyEval_RestoreThread(static_cast<PyThreadState*>(main_thread_state_));
+    Py_FinalizeEx();
+}
+
+bool Runtime::alive() noexcept {
+    std::lock_guard lock(state_mutex);
+    return runtime_alive;
+}
+
+std::string Runtime::python_version() {
+    return std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION) + "." +
+           std::to_string(PY_MICRO_VERSION);
+}
+
+std::size_t Runtime::live_interpreters() noexcept {
+    std::lock_guard lock(state_mutex);
+    return interpreter_count;
+}
+
+} // namespace isolates

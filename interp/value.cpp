@@ -1,0 +1,530 @@
+// Value's C++ side: construction, access, repr and identity. The Python side is value_python.cpp.
+
+#include "interp/value.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "interp/detail/heap.h"
+#include "interp/detail/node.h"
+#include "interp/detail/utf8.h"
+#include "interp/errors.h"
+
+namespace isolates {
+
+using detail::Node;
+
+std::string_view kind_name(Kind kind) noexcept {
+    switch (kind) {
+    case Kind::none: return "NoneType";
+    case Kind::boolean: return "bool";
+    case Kind::integer: return "int";
+    case Kind::floating: return "float";
+    case Kind::complex: return "complex";
+    case Kind::str: return "str";
+    case Kind::bytes: return "bytes";
+    case Kind::tuple: return "tuple";
+    case Kind::list: return "list";
+    case Kind::dict: return "dict";
+    case Kind::set: return "set";
+    case Kind::frozenset: return "frozenset";
+    case Kind::native: return "native";
+    }
+    return "unknown";
+}
+
+// --- Nodes -----------------------------------------------------------------------------------
+
+Node* Node::allocate(Kind kind, std::size_t size, std::size_t payload_bytes, std::uint8_t flags) {
+    void* memory = detail::heap_allocate(sizeof(Node) + payload_bytes);
+    return new (memory) Node(kind, size, flags);
+}
+
+std::uint16_t Node::container_depth(std::uint16_t deepest_child) {
+    if (deepest_child + 1u > max_nesting)
+        throw ConversionError("containers nested more than " + std::to_string(max_nesting) +
+                              " levels deep");
+    return static_cast<std::uint16_t>(deepest_child + 1);
+}
+
+void Node::destroy(Node* node) noexcept {
+    switch (node->kind) {
+    case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset:
+        std::destroy_n(node->payload<Value>(), node->size);
+        break;
+    case Kind::dict:
+        std::destroy_n(node->payload<std::pair<Value, Value>>(), node->size);
+        break;
+    case Kind::native:
+        std::destroy_at(node->payload<std::shared_ptr<const Shareable>>());
+        break;
+    default:
+        break;
+    }
+    node->~Node();
+    detail::heap_free(node);
+}
+
+// --- Ownership -------------------------------------------------------------------------------
+
+// A new reference may use relaxed order: whoever copies already holds a reference, so the node
+// cannot be freed concurrently. The release that may free it is acq_rel so that every other
+// thread's last use of the node happens-before its destruction (the shared_ptr scheme).
+Value::Value(const Value& other) noexcept : tag_(other.tag_), u_(other.u_) {
+    if (tag_ == Tag::boxed) u_.node->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+Value& Value::operator=(const Value& other) noexcept {
+    if (this != &other) {
+        Value copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+    if (this != &other) {
+        if (tag_ == Tag::boxed) release();
+        tag_ = other.tag_;
+        u_ = other.u_;
+        other.tag_ = Tag::none;
+    }
+    return *this;
+}
+
+void Value::release() noexcept {
+    if (u_.node->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) Node::destroy(u_.node);
+    tag_ = Tag::none;
+}
+
+detail::RawValue Value::into_raw() && noexcept {
+    detail::RawValue raw{static_cast<std::uint64_t>(tag_), u_.bits};
+    tag_ = Tag::none;
+    return raw;
+}
+
+Value Value::from_raw(detail::RawValue raw) noexcept {
+    Value v;
+    v.tag_ = static_cast<Tag>(raw.tag);
+    v.u_.bits = raw.bits;
+    return v;
+}
+
+// --- Factories -------------------------------------------------------------------------------
+
+Value Value::boolean(bool b) noexcept {
+    Value v;
+    v.tag_ = Tag::boolean;
+    v.u_.bits = 0;
+    v.u_.b = b;
+    return v;
+}
+
+Value Value::integer(std::int64_t i) noexcept {
+    Value v;
+    v.tag_ = Tag::small_int;
+    v.u_.i = i;
+    return v;
+}
+
+Value Value::integer_from_bytes(std::span<const std::byte> le) {
+    if (le.empty()) return integer(0);
+    const bool negative = (std::to_integer<unsigned>(le.back()) & 0x80) != 0;
+    const std::byte fill = negative ? std::byte{0xff} : std::byte{0};
+    // Drop sign-extension bytes that do not change the value.
+    std::size_t n = le.size();
+    while (n > 1 && le[n - 1] == fill &&
+           ((std::to_integer<unsigned>(le[n - 2]) & 0x80) != 0) == negative)
+        --n;
+    if (n <= 8) {
+        std::uint64_t bits = negative ? ~std::uint64_t{0} : 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            bits &= ~(std::uint64_t{0xff} << (8 * k));
+            bits |= std::uint64_t{std::to_integer<std::uint8_t>(le[k])} << (8 * k);
+        }
+        return integer(static_cast<std::int64_t>(bits));
+    }
+    Node* node = Node::allocate(Kind::integer, n, n);
+    std::memcpy(node->payload<std::byte>(), le.data(), n);
+    return Node::wrap(node);
+}
+
+Value Value::floating(double d) noexcept {
+    Value v;
+    v.tag_ = Tag::floating;
+    v.u_.d = d;
+    return v;
+}
+
+Value Value::complex(double real, double imag) {
+    Node* node = Node::allocate(Kind::complex, 2, 2 * sizeof(double));
+    node->payload<double>()[0] = real;
+    node->payload<double>()[1] = imag;
+    return Node::wrap(node);
+}
+
+namespace {
+Value text_node(std::string_view utf8, std::uint8_t flags) {
+    Node* node = Node::allocate(Kind::str, utf8.size(), utf8.size() + 1, flags);
+    std::memcpy(node->payload<char>(), utf8.data(), utf8.size());
+    node->payload<char>()[utf8.size()] = '\0';
+    return Node::wrap(node);
+}
+
+template <class Items>
+Value sequence_node(Kind kind, Items&& items) {
+    std::uint16_t deepest = 0;
+    for (const Value& v : items) deepest = std::max(deepest, Node::depth_of(v));
+    const std::uint16_t depth = Node::container_depth(deepest);
+    Node* node = Node::allocate(kind, items.size(), items.size() * sizeof(Value));
+    node->depth = depth;
+    std::uninitialized_move(items.begin(), items.end(), node->payload<Value>());
+    return Node::wrap(node);
+}
+} // namespace
+
+Value Value::str(std::string_view utf8) {
+    const auto check = detail::check_utf8(utf8);
+    if (check.error_offset != std::string_view::npos)
+        throw ConversionError("invalid UTF-8 in a string handed to Python, at byte " +
+                              std::to_string(check.error_offset));
+    return text_node(utf8, check.ascii ? detail::str_ascii : 0);
+}
+
+Value Value::bytes(std::span<const std::byte> data) {
+    Node* node = Node::allocate(Kind::bytes, data.size(), data.size());
+    if (!data.empty()) std::memcpy(node->payload<std::byte>(), data.data(), data.size());
+    return Node::wrap(node);
+}
+
+Value Value::bytes(std::string_view data) {
+    return bytes(std::as_bytes(std::span<const char>(data.data(), data.size())));
+}
+
+Value Value::tuple(std::vector<Value> items) { return sequence_node(Kind::tuple, items); }
+Value Value::list(std::vector<Value> items) { return sequence_node(Kind::list, items); }
+Value Value::set(std::vector<Value> items) { return sequence_node(Kind::set, items); }
+Value Value::frozenset(std::vector<Value> items) { return sequence_node(Kind::frozenset, items); }
+
+Value Value::dict(std::vector<std::pair<Value, Value>> items) {
+    using Pair = std::pair<Value, Value>;
+    std::uint16_t deepest = 0;
+    for (const auto& [k, v] : items)
+        deepest = std::max({deepest, Node::depth_of(k), Node::depth_of(v)});
+    const std::uint16_t depth = Node::container_depth(deepest);
+    Node* node = Node::allocate(Kind::dict, items.size(), items.size() * sizeof(Pair));
+    node->depth = depth;
+    std::uninitialized_move(items.begin(), items.end(), node->payload<Pair>());
+    return Node::wrap(node);
+}
+
+Value Value::native(std::shared_ptr<const Shareable> object) {
+    if (!object) throw ConversionError("Value::native needs an object, got nullptr");
+    Node* node = Node::allocate(Kind::native, 1, sizeof(std::shared_ptr<const Shareable>));
+    new (node->payload<std::shared_ptr<const Shareable>>())
+        std::shared_ptr<const Shareable>(std::move(object));
+    return Node::wrap(node);
+}
+
+// --- Access ----------------------------------------------------------------------------------
+
+Kind Value::kind() const noexcept {
+    switch (tag_) {
+    case Tag::none: return Kind::none;
+    case Tag::boolean: return Kind::boolean;
+    case Tag::small_int: return Kind::integer;
+    case Tag::floating: return Kind::floating;
+    case Tag::boxed: return u_.node->kind;
+    }
+    return Kind::none;
+}
+
+void Value::wrong_kind(std::string_view expected) const {
+    throw ConversionError("expected " + std::string(expected) + ", got " +
+                          std::string(kind_name(kind())) + " " + repr().substr(0, 80));
+}
+
+std::size_t Value::size() const {
+    switch (kind()) {
+    case Kind::str: case Kind::bytes: case Kind::tuple: case Kind::list: case Kind::dict:
+    case Kind::set: case Kind::frozenset:
+        return u_.node->size;
+    default:
+        wrong_kind("a str, bytes or container");
+    }
+}
+
+bool Value::as_bool() const {
+    if (tag_ != Tag::boolean) wrong_kind("bool");
+    return u_.b;
+}
+
+std::int64_t Value::as_int64() const {
+    if (tag_ == Tag::small_int) return u_.i;
+    if (kind() == Kind::integer)
+        throw ConversionError("int " + repr() + " does not fit in 64 bits");
+    wrong_kind("int");
+}
+
+std::vector<std::byte> Value::int_bytes() const {
+    if (tag_ == Tag::small_int) {
+        std::vector<std::byte> out(8);
+        auto bits = static_cast<std::uint64_t>(u_.i);
+        for (int k = 0; k < 8; ++k) out[k] = std::byte(bits >> (8 * k));
+        // Trim to the minimal two's complement length.
+        while (out.size() > 1) {
+            const bool top_negative = (std::to_integer<unsigned>(out[out.size() - 2]) & 0x80) != 0;
+            const std::byte fill = top_negative ? std::byte{0xff} : std::byte{0};
+            if (out.back() != fill) break;
+            out.pop_back();
+        }
+        return out;
+    }
+    if (kind() != Kind::integer) wrong_kind("int");
+    const std::byte* p = u_.node->payload<std::byte>();
+    return {p, p + u_.node->size};
+}
+
+double Value::as_double() const {
+    if (tag_ == Tag::floating) return u_.d;
+    if (tag_ == Tag::small_int) return static_cast<double>(u_.i);
+    wrong_kind("float");
+}
+
+std::complex<double> Value::as_complex() const {
+    if (kind() != Kind::complex) wrong_kind("complex");
+    return {u_.node->payload<double>()[0], u_.node->payload<double>()[1]};
+}
+
+std::string_view Value::as_str() const {
+    if (kind() != Kind::str) wrong_kind("str");
+    return {u_.node->payload<char>(), u_.node->size};
+}
+
+std::span<const std::byte> Value::as_bytes() const {
+    if (kind() != Kind::bytes) wrong_kind("bytes");
+    return {u_.node->payload<std::byte>(), u_.node->size};
+}
+
+std::span<const Value> Value::items() const {
+    switch (kind()) {
+    case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset:
+        return {u_.node->payload<Value>(), u_.node->size};
+    default:
+        wrong_kind("a tuple, list, set or frozenset");
+    }
+}
+
+std::span<const std::pair<Value, Value>> Value::dict_items() const {
+    if (kind() != Kind::dict) wrong_kind("dict");
+    return {u_.node->payload<std::pair<Value, Value>>(), u_.node->size};
+}
+
+const Value& Value::operator[](std::size_t i) const {
+    const Kind k = kind();
+    if (k != Kind::tuple && k != Kind::list) wrong_kind("a tuple or list");
+    auto all = items();
+    if (i >= all.size())
+        throw std::out_of_range("index " + std::to_string(i) + " out of range for " +
+                                std::string(kind_name(k)) + " of " + std::to_string(all.size()));
+    return all[i];
+}
+
+const std::shared_ptr<const Shareable>& Value::as_native() const {
+    if (kind() != Kind::native) wrong_kind("a native shareable object");
+    return *u_.node->payload<std::shared_ptr<const Shareable>>();
+}
+
+// --- Identity --------------------------------------------------------------------------------
+
+namespace {
+bool unordered_equal(std::span<const Value> a, std::span<const Value> b) {
+    if (a.size() != b.size()) return false;
+    std::vector<bool> used(b.size());
+    for (const Value& x : a) {
+        bool found = false;
+        for (std::size_t k = 0; k < b.size() && !found; ++k)
+            if (!used[k] && x == b[k]) used[k] = found = true;
+        if (!found) return false;
+    }
+    return true;
+}
+
+bool dict_equal(std::span<const std::pair<Value, Value>> a,
+                std::span<const std::pair<Value, Value>> b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [key, value] : a) {
+        auto it = std::find_if(b.begin(), b.end(), [&](const auto& p) { return p.first == key; });
+        if (it == b.end() || !(it->second == value)) return false;
+    }
+    return true;
+}
+} // namespace
+
+bool operator==(const Value& a, const Value& b) noexcept {
+    if (a.kind() != b.kind()) return false;
+    if (a.tag_ != Value::Tag::boxed || b.tag_ != Value::Tag::boxed) {
+        if (a.tag_ != b.tag_) return false; // a small int never equals a boxed (big) int
+        return a.tag_ == Value::Tag::none || a.u_.bits == b.u_.bits ||
+               (a.tag_ == Value::Tag::boolean && a.u_.b == b.u_.b);
+    }
+    if (a.u_.node == b.u_.node) return true;
+    const Node* x = a.u_.node;
+    const Node* y = b.u_.node;
+    switch (x->kind) {
+    case Kind::integer: case Kind::str: case Kind::bytes:
+        return x->size == y->size &&
+               std::memcmp(x->payload<std::byte>(), y->payload<std::byte>(), x->size) == 0;
+    case Kind::complex:
+        return std::memcmp(x->payload<double>(), y->payload<double>(), 2 * sizeof(double)) == 0;
+    case Kind::tuple: case Kind::list:
+        return std::ranges::equal(a.items(), b.items());
+    case Kind::set: case Kind::frozenset:
+        return unordered_equal(a.items(), b.items());
+    case Kind::dict:
+        return dict_equal(a.dict_items(), b.dict_items());
+    case Kind::native:
+        return a.as_native() == b.as_native();
+    default:
+        return false;
+    }
+}
+
+// --- repr ------------------------------------------------------------------------------------
+
+namespace {
+std::string big_int_decimal(std::vector<std::byte> le) {
+    const bool negative = (std::to_integer<unsigned>(le.back()) & 0x80) != 0;
+    if (negative) { // two's complement negate: invert and add one
+        unsigned carry = 1;
+        for (auto& b : le) {
+            unsigned v = (~std::to_integer<unsigned>(b) & 0xff) + carry;
+            b = std::byte(v & 0xff);
+            carry = v >> 8;
+        }
+    }
+    std::vector<std::uint32_t> limbs((le.size() + 3) / 4);
+    for (std::size_t k = 0; k < le.size(); ++k)
+        limbs[k / 4] |= std::uint32_t{std::to_integer<std::uint8_t>(le[k])} << (8 * (k % 4));
+    std::string digits;
+    while (!limbs.empty()) {
+        std::uint64_t remainder = 0;
+        for (std::size_t k = limbs.size(); k-- > 0;) {
+            std::uint64_t cur = (remainder << 32) | limbs[k];
+            limbs[k] = static_cast<std::uint32_t>(cur / 1000000000u);
+            remainder = cur % 1000000000u;
+        }
+        while (!limbs.empty() && limbs.back() == 0) limbs.pop_back();
+        std::string chunk = std::to_string(remainder);
+        if (!limbs.empty()) chunk.insert(0, 9 - chunk.size(), '0');
+        digits.insert(0, chunk);
+    }
+    return (negative ? "-" : "") + digits;
+}
+
+std::string float_repr(double d) {
+    if (std::isnan(d)) return "nan";
+    if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    std::string s = buf;
+    if (s.find_first_of(".en") == std::string::npos) s += ".0";
+    return s;
+}
+
+void quote(std::string& out, std::string_view text, char q) {
+    static const char hex[] = "0123456789abcdef";
+    out += q;
+    for (unsigned char c : text) {
+        if (c == '\\' || c == static_cast<unsigned char>(q)) { out += '\\'; out += static_cast<char>(c); }
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c == 0x7f) {
+            out += "\\x"; out += hex[c >> 4]; out += hex[c & 15];
+        } else out += static_cast<char>(c);
+    }
+    out += q;
+}
+
+void bytes_repr(std::string& out, std::span<const std::byte> data) {
+    static const char hex[] = "0123456789abcdef";
+    out += "b'";
+    for (std::byte b : data) {
+        auto c = std::to_integer<unsigned char>(b);
+        if (c == '\\' || c == '\'') { out += '\\'; out += static_cast<char>(c); }
+        else if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c >= 0x7f) { out += "\\x"; out += hex[c >> 4]; out += hex[c & 15]; }
+        else out += static_cast<char>(c);
+    }
+    out += '\'';
+}
+
+void repr_into(std::string& out, const Value& v);
+
+void items_repr(std::string& out, std::span<const Value> items, const char* open,
+                const char* close, bool trailing_comma_for_one) {
+    out += open;
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        if (k) out += ", ";
+        repr_into(out, items[k]);
+    }
+    if (trailing_comma_for_one && items.size() == 1) out += ',';
+    out += close;
+}
+
+void repr_into(std::string& out, const Value& v) {
+    switch (v.kind()) {
+    case Kind::none: out += "None"; break;
+    case Kind::boolean: out += v.as_bool() ? "True" : "False"; break;
+    case Kind::integer:
+        out += v.fits_int64() ? std::to_string(v.as_int64()) : big_int_decimal(v.int_bytes());
+        break;
+    case Kind::floating: out += float_repr(v.as_double()); break;
+    case Kind::complex: {
+        auto c = v.as_complex();
+        out += "(" + float_repr(c.real()) + (std::signbit(c.imag()) ? "" : "+") +
+               float_repr(c.imag()) + "j)";
+        break;
+    }
+    case Kind::str: quote(out, v.as_str(), '\''); break;
+    case Kind::bytes: bytes_repr(out, v.as_bytes()); break;
+    case Kind::tuple: items_repr(out, v.items(), "(", ")", true); break;
+    case Kind::list: items_repr(out, v.items(), "[", "]", false); break;
+    case Kind::set:
+        if (v.items().empty()) out += "set()";
+        else items_repr(out, v.items(), "{", "}", false);
+        break;
+    case Kind::frozenset: items_repr(out, v.items(), "frozenset({", "})", false); break;
+    case Kind::dict: {
+        out += '{';
+        bool first = true;
+        for (const auto& [key, value] : v.dict_items()) {
+            if (!first) out += ", ";
+            first = false;
+            repr_into(out, key);
+            out += ": ";
+            repr_into(out, value);
+        }
+        out += '}';
+        break;
+    }
+    case Kind::native:
+        out += "<" + std::string(v.as_native()->type_name()) + ">";
+        break;
+    }
+}
+} // namespace
+
+std::string Value::repr() const {
+    std::string out;
+    repr_into(out, *this);
+    return out;
+}
+
+} // namespace isolates

@@ -1,0 +1,349 @@
+// Value's Python side: snapshots of Python objects and fresh objects built from Values.
+// Both run with the GIL of the current interpreter held and never run Python code, so a
+// snapshot is consistent even while other threads of that interpreter wait for the GIL.
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "interp/detail/node.h"
+#include "interp/detail/object.h"
+#include "interp/detail/python.h"
+#include "interp/detail/python_error.h"
+#include "interp/native.h"
+#include "interp/value.h"
+
+namespace isolates {
+
+using detail::Node;
+using detail::Object;
+
+// --- Hooks for native kinds --------------------------------------------------------------------
+
+namespace {
+constexpr std::size_t max_hooks = 16;
+std::atomic<FromPythonHook> hooks[max_hooks];
+std::atomic<std::size_t> hook_count{0};
+std::mutex hook_mutex;
+} // namespace
+
+void register_from_python_hook(FromPythonHook hook) {
+    std::lock_guard lock(hook_mutex);
+    const std::size_t n = hook_count.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < n; ++k)
+        if (hooks[k].load(std::memory_order_relaxed) == hook) return;
+    if (n == max_hooks) throw UsageError("too many native Value hooks registered");
+    hooks[n].store(hook, std::memory_order_relaxed);
+    // Release pairs with the acquire in from_native: a reader that sees the count sees the hook.
+    hook_count.store(n + 1, std::memory_order_release);
+}
+
+// --- Python -> Value ---------------------------------------------------------------------------
+
+namespace {
+
+/// Where a value sits inside what is being converted, kept on the stack and rendered only when
+/// an error needs it: `args[1]['key'][3]`.
+struct Path {
+    enum class Step { root, index, key_of, dict_key, set_item };
+    const Path* parent;
+    Step step;
+    std::string_view root;
+    Py_ssize_t index = 0;
+    PyObject* key = nullptr; // borrowed, for Step::key_of
+    std::size_t depth = parent ? parent->depth + 1 : 0;
+
+    std::string render() const {
+        std::string out = parent ? parent->render() : std::string();
+        switch (step) {
+        case Step::root: out += root; break;
+        case Step::index: out += "[" + std::to_string(index) + "]"; break;
+        case Step::dict_key: out += "<key " + std::to_string(index) + ">"; break;
+        case Step::set_item: out += "<item " + std::to_string(index) + ">"; break;
+        case Step::key_of: {
+            Object r = Object::steal(PyObject_Repr(key));
+            const char* text = r ? PyUnicode_AsUTF8(r.get()) : nullptr;
+            if (!text) PyErr_Clear();
+            out += "[" + std::string(text ? text : "?") + "]";
+            break;
+        }
+        }
+        return out;
+    }
+};
+
+[[noreturn]] void not_shareable(PyObject* object, const Path& path, std::string reason = {}) {
+    PyTypeObject* type = Py_TYPE(object);
+    Object name = Object::steal(PyType_GetName(type));
+    const char* text = name ? PyUnicode_AsUTF8(name.get()) : nullptr;
+    if (!text) PyErr_Clear();
+    if (reason.empty()) {
+        for (PyTypeObject* base : {&PyLong_Type, &PyFloat_Type, &PyUnicode_Type, &PyBytes_Type,
+                                   &PyTuple_Type, &PyList_Type, &PyDict_Type, &PySet_Type,
+                                   &PyFrozenSet_Type, &PyComplex_Type})
+            if (PyType_IsSubtype(type, base))
+                reason = std::string("a subclass of ") + base->tp_name +
+                         "; only the exact built-in type is shareable";
+    }
+    throw NotShareableError(text ? text : type->tp_name, path.render(), std::move(reason));
+}
+
+Value convert(PyObject* object, const Path& path);
+
+Value from_big_int(PyObject* object) {
+#if PY_VERSION_HEX >= 0x030D0000
+    const int flags = Py_ASNATIVEBYTES_LITTLE_ENDIAN;
+    Py_ssize_t n = PyLong_AsNativeBytes(object, nullptr, 0, flags);
+    if (n < 0) detail::throw_python_error();
+    std::vector<std::byte> bytes(static_cast<std::size_t>(n));
+    if (PyLong_AsNativeBytes(object, bytes.data(), n, flags) < 0) detail::throw_python_error();
+#else
+    const std::size_t n = _PyLong_NumBits(object) / 8 + 1;
+    std::vector<std::byte> bytes(n);
+    if (_PyLong_AsByteArray(reinterpret_cast<PyLongObject*>(object),
+                            reinterpret_cast<unsigned char*>(bytes.data()), n, 1, 1) < 0)
+        detail::throw_python_error();
+#endif
+    return Value::integer_from_bytes(bytes);
+}
+
+Value from_str(PyObject* object) {
+    Py_ssize_t size = 0;
+    if (const char* utf8 = PyUnicode_AsUTF8AndSize(object, &size)) {
+        const std::uint8_t flags = PyUnicode_IS_ASCII(object) ? detail::str_ascii : 0;
+        Node* node = Node::allocate(Kind::str, size, size + 1, flags);
+        std::memcpy(node->payload<char>(), utf8, size + 1);
+        return Node::wrap(node);
+    }
+    // Lone surrogates have no UTF-8 form: keep them as 'surrogatepass' bytes.
+    PyErr_Clear();
+    Object encoded = Object::steal(PyUnicode_AsEncodedString(object, "utf-8", "surrogatepass"));
+    if (!encoded) detail::throw_python_error();
+    size = PyBytes_GET_SIZE(encoded.get());
+    Node* node = Node::allocate(Kind::str, size, size + 1, detail::str_surrogates);
+    std::memcpy(node->payload<char>(), PyBytes_AS_STRING(encoded.get()), size + 1);
+    return Node::wrap(node);
+}
+
+/// Fills a container node one converted item at a time; on an exception the destructor frees
+/// exactly the items made so far.
+class ContainerBuilder {
+public:
+    ContainerBuilder(Kind kind, std::size_t count, std::size_t item_size)
+        : node_(Node::allocate(kind, 0, count * item_size)) {}
+    ~ContainerBuilder() { if (node_) Node::destroy(node_); }
+    ContainerBuilder(const ContainerBuilder&) = delete;
+    ContainerBuilder& operator=(const ContainerBuilder&) = delete;
+
+    void add(Value v) {
+        deepest_ = std::max(deepest_, Node::depth_of(v));
+        new (node_->payload<Value>() + node_->size) Value(std::move(v));
+        ++node_->size;
+    }
+    void add(Value key, Value value) {
+        deepest_ = std::max({deepest_, Node::depth_of(key), Node::depth_of(value)});
+        new (node_->payload<std::pair<Value, Value>>() + node_->size)
+            std::pair<Value, Value>(std::move(key), std::move(value));
+        ++node_->size;
+    }
+    Value finish() {
+        node_->depth = Node::container_depth(deepest_);
+        return Node::wrap(std::exchange(node_, nullptr));
+    }
+
+private:
+    Node* node_;
+    std::uint16_t deepest_ = 0;
+};
+
+/// Refuses a container nested past max_nesting before descending into it, so that a
+/// reference cycle fails fast instead of exhausting the stack.
+void check_depth(PyObject* object, const Path& path) {
+    if (path.depth >= max_nesting)
+        not_shareable(object, path,
+                      "containers nested more than " + std::to_string(max_nesting) +
+                          " levels deep; is there a reference cycle?");
+}
+
+Value from_sequence(PyObject* object, Kind kind, const Path& path) {
+    check_depth(object, path);
+    const bool is_tuple = kind == Kind::tuple;
+    const Py_ssize_t n = is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object);
+    ContainerBuilder builder(kind, static_cast<std::size_t>(n), sizeof(Value));
+    for (Py_ssize_t k = 0; k < n; ++k) {
+        // A list could shrink only if Python code ran, and none does here; check anyway.
+        if (!is_tuple && k >= PyList_GET_SIZE(object)) break;
+        PyObject* item = is_tuple ? PyTuple_GET_ITEM(object, k) : PyList_GET_ITEM(object, k);
+        builder.add(convert(item, Path{&path, Path::Step::index, {}, k}));
+    }
+    return builder.finish();
+}
+
+Value from_dict(PyObject* object, const Path& path) {
+    check_depth(object, path);
+    ContainerBuilder builder(Kind::dict, static_cast<std::size_t>(PyDict_GET_SIZE(object)),
+                             sizeof(std::pair<Value, Value>));
+    Py_ssize_t position = 0, k = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(object, &position, &key, &value)) {
+        Value key_value = convert(key, Path{&path, Path::Step::dict_key, {}, k++});
+        builder.add(std::move(key_value), convert(value, Path{&path, Path::Step::key_of, {}, 0, key}));
+    }
+    return builder.finish();
+}
+
+Value from_set(PyObject* object, Kind kind, const Path& path) {
+    check_depth(object, path);
+    ContainerBuilder builder(kind, static_cast<std::size_t>(PySet_GET_SIZE(object)), sizeof(Value));
+    Object iterator = Object::steal(PyObject_GetIter(object));
+    if (!iterator) detail::throw_python_error();
+    Py_ssize_t k = 0;
+    while (Object item = Object::steal(PyIter_Next(iterator.get())))
+        builder.add(convert(item.get(), Path{&path, Path::Step::set_item, {}, k++}));
+    if (PyErr_Occurred()) detail::throw_python_error();
+    return builder.finish();
+}
+
+Value from_native(PyObject* object, const Path& path) {
+    const std::size_t n = hook_count.load(std::memory_order_acquire);
+    for (std::size_t k = 0; k < n; ++k) {
+        FromPythonHook hook = hooks[k].load(std::memory_order_relaxed);
+        try {
+            if (auto shareable = hook(object)) return Value::native(std::move(shareable));
+        } catch (const NotShareableError& e) {
+            throw NotShareableError(e.type_name(), path.render(), "");
+        }
+    }
+    not_shareable(object, path);
+}
+
+Value convert(PyObject* object, const Path& path) {
+    if (object == Py_None) return Value();
+    if (PyBool_Check(object)) return Value::boolean(object == Py_True);
+    if (PyLong_CheckExact(object)) {
+        int overflow = 0;
+        const long long i = PyLong_AsLongLongAndOverflow(object, &overflow);
+        if (overflow == 0) return Value::integer(i);
+        return from_big_int(object);
+    }
+    if (PyFloat_CheckExact(object)) return Value::floating(PyFloat_AS_DOUBLE(object));
+    if (PyUnicode_CheckExact(object)) return from_str(object);
+    if (PyBytes_CheckExact(object))
+        return Value::bytes(std::string_view(PyBytes_AS_STRING(object),
+                                             static_cast<std::size_t>(PyBytes_GET_SIZE(object))));
+    if (PyTuple_CheckExact(object)) return from_sequence(object, Kind::tuple, path);
+    if (PyList_CheckExact(object)) return from_sequence(object, Kind::list, path);
+    if (PyDict_CheckExact(object)) return from_dict(object, path);
+    if (PySet_CheckExact(object)) return from_set(object, Kind::set, path);
+    if (PyFrozenSet_CheckExact(object)) return from_set(object, Kind::frozenset, path);
+    if (PyComplex_CheckExact(object)) {
+        const Py_complex c = PyComplex_AsCComplex(object);
+        return Value::complex(c.real, c.imag);
+    }
+    return from_native(object, path);
+}
+
+} // namespace
+
+Value Value::from_python(_object* object, std::string_view path) {
+    return convert(object, Path{nullptr, Path::Step::root, path});
+}
+
+// --- Value -> Python ---------------------------------------------------------------------------
+
+namespace {
+
+PyObject* make(const Value& v);
+
+PyObject* make_big_int(const Value& v) {
+    const auto bytes = v.int_bytes();
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_FromNativeBytes(bytes.data(), bytes.size(), Py_ASNATIVEBYTES_LITTLE_ENDIAN);
+#else
+    return _PyLong_FromByteArray(reinterpret_cast<const unsigned char*>(bytes.data()),
+                                 bytes.size(), 1, 1);
+#endif
+}
+
+template <class Fill>
+PyObject* make_items(PyObject* container, std::span<const Value> items, Fill fill) {
+    if (!container) return nullptr;
+    Py_ssize_t k = 0;
+    for (const Value& item : items) {
+        PyObject* made = make(item);
+        if (!made || fill(container, k++, made) < 0) {
+            Py_DECREF(container);
+            return nullptr;
+        }
+    }
+    return container;
+}
+
+int set_add_stealing(PyObject* set, Py_ssize_t, PyObject* item) {
+    const int rc = PySet_Add(set, item);
+    Py_DECREF(item);
+    return rc;
+}
+
+PyObject* make(const Value& v) {
+    switch (v.kind()) {
+    case Kind::none: Py_RETURN_NONE;
+    case Kind::boolean: return PyBool_FromLong(v.as_bool());
+    case Kind::integer:
+        return v.fits_int64() ? PyLong_FromLongLong(v.as_int64()) : make_big_int(v);
+    case Kind::floating: return PyFloat_FromDouble(v.as_double());
+    case Kind::complex: {
+        auto c = v.as_complex();
+        return PyComplex_FromDoubles(c.real(), c.imag());
+    }
+    case Kind::str: {
+        const auto text = v.as_str();
+        const char* errors = (v.node()->flags & detail::str_surrogates) ? "surrogatepass" : nullptr;
+        return PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), errors);
+    }
+    case Kind::bytes: {
+        const auto data = v.as_bytes();
+        return PyBytes_FromStringAndSize(reinterpret_cast<const char*>(data.data()),
+                                         static_cast<Py_ssize_t>(data.size()));
+    }
+    case Kind::tuple:
+        return make_items(PyTuple_New(static_cast<Py_ssize_t>(v.items().size())), v.items(),
+                          [](PyObject* t, Py_ssize_t k, PyObject* item) {
+                              PyTuple_SET_ITEM(t, k, item);
+                              return 0;
+                          });
+    case Kind::list:
+        return make_items(PyList_New(static_cast<Py_ssize_t>(v.items().size())), v.items(),
+                          [](PyObject* l, Py_ssize_t k, PyObject* item) {
+                              PyList_SET_ITEM(l, k, item);
+                              return 0;
+                          });
+    case Kind::set: return make_items(PySet_New(nullptr), v.items(), set_add_stealing);
+    case Kind::frozenset: return make_items(PyFrozenSet_New(nullptr), v.items(), set_add_stealing);
+    case Kind::dict: {
+        Object dict = Object::steal(PyDict_New());
+        if (!dict) return nullptr;
+        for (const auto& [key, value] : v.dict_items()) {
+            Object k = Object::steal(make(key));
+            Object x = k ? Object::steal(make(value)) : Object();
+            if (!x || PyDict_SetItem(dict.get(), k.get(), x.get()) < 0) return nullptr;
+        }
+        return dict.release();
+    }
+    case Kind::native: return v.as_native()->to_python(v.as_native());
+    }
+    PyErr_SetString(PyExc_SystemError, "isolates: unknown Value kind");
+    return nullptr;
+}
+
+} // namespace
+
+_object* Value::to_python() const {
+    PyObject* object = make(*this);
+    if (!object) detail::throw_python_error();
+    return object;
+}
+
+} // namespace isolates

@@ -1,0 +1,9 @@
+#pragma once
+/// isolates: truly parallel Python in C++, one isolated CPython sub-interpreter per thread.
+/// This umbrella header brings in the whole public API.
+
+#include "interp/convert.h"
+#include "interp/errors.h"
+#include "interp/interpreter.h"
+#include "interp/runtime.h"
+#include "interp/value.h"

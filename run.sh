@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# The project's single entry point: ./run.sh setup|demo|test|bench [args]
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(g++ meson ninja-build pkg-config cmake libboost-dev libmimalloc-dev doctest-dev)
+build_root=build
+# Extra `meson setup` options; a build variant (e.g. sanitizers) appends here and sets build_root.
+meson_extra_args=()
+# A test binary that hangs (say, in sub-interpreter shutdown) must not hang CI forever.
+test_timeout=${ISOLATES_TEST_TIMEOUT:-900}
+
+usage() {
+  cat >&2 <<EOF
+usage: $0 setup|demo|test|bench [args]
+  setup         install packages, build for every usable CPython >= 3.12
+  demo [args]   build for the newest CPython and run samples/parallel_count
+  test [args]   build and run the tests for every usable CPython (args go to doctest)
+  bench [args]  build for the newest CPython and run the benchmarks
+EOF
+  exit 2
+}
+
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+      || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  local sudo=()
+  if ((EUID != 0)) && command -v sudo >/dev/null; then sudo=(sudo); fi
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# Prints, one per line: verdict, full version, real prefix, LIBPC, reason when unusable.
+# Kept Python-2 compatible so that a wrong $PYTHON still gets a useful explanation.
+probe_script='
+import os, sys, sysconfig
+v = sys.version_info
+cv = sysconfig.get_config_var
+libpc = cv("LIBPC") or ""
+pc = "python-%d.%d-embed.pc" % (v[0], v[1])
+why = ""
+if v < (3, 12):
+    why = "is Python %d.%d, need >= 3.12" % (v[0], v[1])
+elif cv("Py_GIL_DISABLED") == 1:
+    why = "is a free-threaded build; isolates needs the GIL build"
+elif cv("Py_ENABLE_SHARED") != 1:
+    why = "was not built with --enable-shared, so there is no libpython to embed"
+elif not os.path.isfile(os.path.join(libpc, pc)):
+    why = "has no %s in %s" % (pc, libpc or "its LIBPC")
+print("\n".join([why and "no" or "ok", "%d.%d.%d" % tuple(v[:3]),
+                 os.path.realpath(sys.prefix), libpc or "-", why or "-"]))
+'
+
+no_python() {
+  cat >&2 <<EOF
+error: $1
+isolates needs a CPython >= 3.12 (GIL build) configured with --enable-shared, which ships
+python-3.X-embed.pc, e.g.
+    PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.13
+then run again, or point at one explicitly:
+    PYTHON=/path/to/python3.X ./run.sh ...
+EOF
+  exit 1
+}
+
+# Fills py_exes, py_versions (3.X) and py_libpcs, newest first; only the newest of each 3.X,
+# because the build dir is per 3.X.
+find_pythons() {
+  local candidates=() root
+  if [[ -n ${PYTHON:-} ]]; then
+    candidates=("$PYTHON")
+  else
+    candidates=(python3.14 python3.13 python3.12)
+    root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+    candidates+=("$root"/versions/*/bin/python3)
+  fi
+  local exe out lines=() info
+  declare -A seen_prefix=()
+  for exe in "${candidates[@]}"; do
+    # pyenv shims exist on PATH even for versions that are not activated; they just fail.
+    if ! out=$("$exe" -E -s -c "$probe_script" 2>/dev/null); then
+      [[ -n ${PYTHON:-} ]] && no_python "PYTHON=$PYTHON could not be run (try running it yourself)."
+      continue
+    fi
+    mapfile -t info <<<"$out"
+    if [[ ${info[0]} != ok ]]; then
+      [[ -n ${PYTHON:-} ]] && no_python "PYTHON=$PYTHON ${info[4]}."
+      continue
+    fi
+    [[ -n ${seen_prefix[${info[2]}]:-} ]] && continue
+    seen_prefix[${info[2]}]=1
+    lines+=("${info[1]}"$'\t'"$exe"$'\t'"${info[3]}")
+  done
+  py_exes=() py_versions=() py_libpcs=()
+  declare -A seen_minor=()
+  local full libpc minor
+  while IFS=$'\t' read -r full exe libpc; do
+    minor=${full%.*}
+    [[ -n ${seen_minor[$minor]:-} ]] && continue
+    seen_minor[$minor]=1
+    py_exes+=("$exe") py_versions+=("$minor") py_libpcs+=("$libpc")
+  done < <(((${#lines[@]})) && printf '%s\n' "${lines[@]}" | sort -t$'\t' -k1,1Vr)
+  ((${#py_exes[@]})) || no_python "no usable CPython found."
+}
+
+# build_for INDEX: configure once, then let ninja (and meson's own regeneration) do the rest.
+# Runs in a subshell so PKG_CONFIG_PATH stays scoped; every step is checked explicitly because
+# callers use `build_for ... || ...`, which switches off set -e inside.
+build_for() (
+  local ver=${py_versions[$1]} dir="$build_root/py${py_versions[$1]}"
+  export PKG_CONFIG_PATH="${py_libpcs[$1]}${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+  if [[ ! -f $dir/build.ninja ]]; then
+    meson setup "$dir" "-Dpython_embed=python-$ver-embed" --buildtype=debugoptimized \
+      "${meson_extra_args[@]}" || return 1
+  fi
+  ninja -C "$dir" || return 1
+)
+
+# run_built PATH [args]: replaces this script with a program from the newest build.
+run_built() {
+  local prog="$build_root/py${py_versions[0]}/$1"; shift
+  if [[ ! -x $prog ]]; then
+    echo "$prog is not built yet" >&2
+    exit 1
+  fi
+  exec "$prog" "$@"
+}
+
+header() { echo "== Python ${py_versions[$1]} (${py_exes[$1]})"; }
+
+total_passed=0
+total_failed=0
+
+# run_tests_for INDEX [doctest args]: adds this Python's doctest counts to the totals.
+run_tests_for() {
+  local i=$1; shift
+  local bin="$build_root/py${py_versions[$i]}/tests/isolates_tests" log status=0 summary
+  if [[ ! -x $bin ]]; then
+    echo "FAILED: $bin was not built" >&2
+    total_failed=$((total_failed + 1)); return
+  fi
+  log=$(mktemp)
+  # --foreground keeps the binary in our process group, so Ctrl-C still reaches it.
+  timeout --foreground --kill-after=10 "$test_timeout" "$bin" --duration=false "$@" 2>&1 \
+    | tee "$log" || status=$?
+  ((status == 124)) && echo "tests timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
+  # Colour codes (--force-colors) would break the parse.
+  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\[doctest\] test cases:' \
+    | tail -n1) || true
+  rm -f "$log"
+  if [[ -z $summary ]]; then
+    echo "FAILED: tests for Python ${py_versions[$i]} exited with status $status" \
+      "and no doctest summary" >&2
+    total_failed=$((total_failed + 1)); return
+  fi
+  local passed failed
+  passed=$(sed -nE 's/.*\|[[:space:]]*([0-9]+) passed.*/\1/p' <<<"$summary")
+  failed=$(sed -nE 's/.*\|[[:space:]]*([0-9]+) failed.*/\1/p' <<<"$summary")
+  passed=${passed:-0} failed=${failed:-1}
+  total_passed=$((total_passed + passed)) total_failed=$((total_failed + failed))
+  # A crash or hang after the summary (e.g. in interpreter shutdown) is still a failure.
+  if ((status != 0 && failed == 0)); then
+    echo "FAILED: tests for Python ${py_versions[$i]} exited with status $status" \
+      "after reporting success" >&2
+    total_failed=$((total_failed + 1))
+  fi
+}
+
+cmd=${1:-}
+(($#)) && shift
+case $cmd in
+  setup)
+    ensure_packages
+    find_pythons
+    for i in "${!py_versions[@]}"; do header "$i"; build_for "$i"; done
+    ;;
+  demo)
+    ensure_packages
+    find_pythons
+    header 0
+    build_for 0
+    run_built samples/parallel_count "$@"
+    ;;
+  test)
+    ensure_packages
+    find_pythons
+    for i in "${!py_versions[@]}"; do
+      header "$i"
+      if build_for "$i"; then
+        run_tests_for "$i" "$@"
+      else
+        # Counted as a failure so the final line alone tells CI something is wrong.
+        echo "FAILED: build for Python ${py_versions[$i]}" >&2
+        total_failed=$((total_failed + 1))
+      fi
+    done
+    echo "$total_passed passed, $total_failed failed"
+    ((total_failed == 0))
+    ;;
+  bench)
+    ensure_packages
+    find_pythons
+    header 0
+    build_for 0
+    [[ -x $build_root/py${py_versions[0]}/bench/run_all ]] \
+      || { echo "no benchmarks are built yet (bench/run_all)" >&2; exit 1; }
+    run_built bench/run_all "$@"
+    ;;
+  *) usage ;;
+esac
