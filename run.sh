@@ -207,9 +207,7 @@ case $cmd in
     find_pythons
     header 0
     build_for 0
-    [[ -x $build_root/py${py_versions[0]}/bench/run_all ]] \
-      || { echo "no benchmarks are built yet (bench/run_all)" >&2; exit 1; }
-    run_built bench/run_all "$@"
+    exec bench/run_all.sh "$build_root/py${py_versions[0]}" "${py_exes[0]}" "$@"
     ;;
   *) usage ;;
 esac

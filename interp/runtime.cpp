@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "interp/builtin_modules.h"
 #include "interp/detail/python.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/errors.h"
@@ -18,6 +19,15 @@ std::condition_variable interpreters_gone;
 bool ever_initialized = false;
 bool runtime_alive = false;
 std::size_t interpreter_count = 0;
+
+struct BuiltinModule {
+    const char* name;
+    ModuleInit init;
+};
+std::vector<BuiltinModule>& builtin_modules() {
+    static std::vector<BuiltinModule> modules; // filled during static initialisation
+    return modules;
+}
 
 /// Fills `list` from UTF-8 strings; throws UsageError on failure.
 void append_paths(PyConfig& config, PyWideStringList& list, const std::vector<std::string>& paths) {
@@ -41,6 +51,14 @@ void check(PyStatus status, PyConfig& config) {
     }
 }
 } // namespace
+
+void register_builtin_module(const char* name, ModuleInit init) {
+    std::lock_guard lock(state_mutex);
+    if (ever_initialized)
+        throw UsageError(std::string("register_builtin_module('") + name +
+                         "') after the Runtime started; CPython reads built-in modules once");
+    builtin_modules().push_back({name, init});
+}
 
 namespace detail {
 void acquire_interpreter_slot() {
@@ -70,6 +88,10 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
             throw UsageError("CPython is already initialised by someone else in this process");
         ever_initialized = true;
     }
+
+    for (const BuiltinModule& module : builtin_modules())
+        if (PyImport_AppendInittab(module.name, reinterpret_cast<PyObject* (*)()>(module.init)) < 0)
+            throw UsageError(std::string("cannot register built-in module ") + module.name);
 
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);

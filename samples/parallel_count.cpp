@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     std::printf("Counting to %lld with Python %s on %u cores, median of %d runs\n\n", n,
                 isolates::Runtime::python_version().c_str(), std::thread::hardware_concurrency(),
                 repeat);
-    std::printf("%-34s %8s %10s %9s\n", "mode", "threads", "wall (s)", "speedup");
+    std::printf("%-36s %8s %10s %9s\n", "mode", "threads", "wall (s)", "speedup");
 
     const int thread_counts[] = {1, 2, 4};
     {
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
                 runs.push_back(time_threads_in_one_interpreter(shared, threads, n));
             const double t = median(runs);
             if (threads == 1) one = t;
-            std::printf("%-34s %8d %10.3f %8.2fx\n", "threads in one interpreter", threads, t,
+            std::printf("%-36s %8d %10.3f %8.2fx\n", "threads in one interpreter", threads, t,
                         one / t);
         }
     }
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
         for (int r = 0; r < repeat; ++r) runs.push_back(time_interpreter_per_thread(threads, n));
         const double t = median(runs);
         if (threads == 1) one = t;
-        std::printf("%-34s %8d %10.3f %8.2fx\n", "one isolates::Interpreter per thread", threads, t,
+        std::printf("%-36s %8d %10.3f %8.2fx\n", "one isolates::Interpreter per thread", threads, t,
                     one / t);
     }
     return 0;
