@@ -153,6 +153,23 @@ TEST_CASE("Interpreter.interpreters_on_many_threads_run_independently") {
     }
 }
 
+TEST_CASE("Interpreter.create_and_destroy_concurrently" * doctest::timeout(120)) {
+    constexpr int thread_count = 4;
+    constexpr int rounds = 15;
+    std::atomic<int> completed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < thread_count; ++t)
+        threads.emplace_back([&] {
+            for (int r = 0; r < rounds; ++r) {
+                Interpreter in;
+                in.exec("import json, collections\nx = json.dumps(list(range(100)))\n");
+                if (in.eval("len(x)").as_int64() > 0) ++completed;
+            }
+        });
+    for (auto& thread : threads) thread.join();
+    CHECK(completed == thread_count * rounds);
+}
+
 TEST_CASE("Interpreter.one_thread_may_own_several_and_nest_them") {
     Interpreter outer;
     Interpreter inner;
