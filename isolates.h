@@ -7,3 +7,4 @@
 #include "interp/interpreter.h"
 #include "interp/runtime.h"
 #include "interp/value.h"
+#include "interp/wire.h"

@@ -5,8 +5,11 @@ cd "$(dirname "$0")"
 
 packages=(g++ meson ninja-build pkg-config cmake libboost-dev libmimalloc-dev doctest-dev)
 build_root=build
-# Extra `meson setup` options; a build variant (e.g. sanitizers) appends here and sets build_root.
+# A build variant (sanitizers, fuzzing) names its directories "$build_root/${build_variant}py3.X",
+# appends `meson setup` options here and sets test_env for the test binary.
+build_variant=
 meson_extra_args=()
+test_env=()
 # A test binary that hangs (say, in sub-interpreter shutdown) must not hang CI forever.
 test_timeout=${ISOLATES_TEST_TIMEOUT:-900}
 
@@ -112,7 +115,7 @@ find_pythons() {
 # Runs in a subshell so PKG_CONFIG_PATH stays scoped; every step is checked explicitly because
 # callers use `build_for ... || ...`, which switches off set -e inside.
 build_for() (
-  local ver=${py_versions[$1]} dir="$build_root/py${py_versions[$1]}"
+  local ver=${py_versions[$1]} dir="$build_root/${build_variant}py${py_versions[$1]}"
   export PKG_CONFIG_PATH="${py_libpcs[$1]}${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
   if [[ ! -f $dir/build.ninja ]]; then
     meson setup "$dir" "-Dpython_embed=python-$ver-embed" --buildtype=debugoptimized \
@@ -139,14 +142,15 @@ total_failed=0
 # run_tests_for INDEX [doctest args]: adds this Python's doctest counts to the totals.
 run_tests_for() {
   local i=$1; shift
-  local bin="$build_root/py${py_versions[$i]}/tests/isolates_tests" log status=0 summary
+  local bin="$build_root/${build_variant}py${py_versions[$i]}/tests/isolates_tests" log status=0 summary
   if [[ ! -x $bin ]]; then
     echo "FAILED: $bin was not built" >&2
     total_failed=$((total_failed + 1)); return
   fi
   log=$(mktemp)
   # --foreground keeps the binary in our process group, so Ctrl-C still reaches it.
-  timeout --foreground --kill-after=10 "$test_timeout" "$bin" --duration=false "$@" 2>&1 \
+  timeout --foreground --kill-after=10 "$test_timeout" env "${test_env[@]}" "$bin" \
+    --duration=false "$@" 2>&1 \
     | tee "$log" || status=$?
   ((status == 124)) && echo "tests timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
   # Colour codes (--force-colors) would break the parse.
