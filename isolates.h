@@ -8,3 +8,7 @@
 #include "interp/runtime.h"
 #include "interp/value.h"
 #include "interp/wire.h"
+#include "executor/errors.h"
+#include "executor/future.h"
+#include "executor/interpreter_pool_executor.h"
+#include "executor/thread_executor.h"

@@ -254,6 +254,30 @@ void Interpreter::import_module(std::string_view name) {
     if (!module) detail::throw_python_error();
 }
 
+bool Interpreter::healthy() {
+    Active active(*this);
+    PyObject* modules = PyImport_GetModuleDict(); // borrowed: the interpreter's own dict
+    PyObject* sys_modules = PySys_GetObject("modules"); // borrowed; nullptr if deleted
+    if (!modules || !PyDict_Check(modules) || sys_modules != modules) return false;
+    PyObject* builtins_module = PyDict_GetItemString(modules, "builtins"); // borrowed
+    if (!builtins_module || !PyModule_Check(builtins_module) ||
+        !PyDict_GetItemString(modules, "sys"))
+        return false;
+    PyObject* namespaces[] = {PyModule_GetDict(builtins_module), PyEval_GetBuiltins()};
+    for (PyObject* names : namespaces) {
+        if (!names || !PyDict_Check(names)) return false;
+        for (const char* name : {"__import__", "__build_class__", "len", "isinstance", "getattr",
+                                 "BaseException", "Exception", "KeyboardInterrupt", "TimeoutError",
+                                 "object", "type"}) {
+            if (!PyDict_GetItemString(names, name)) return false;
+        }
+        PyObject* import = PyDict_GetItemString(names, "__import__");
+        if (!PyCFunction_Check(import)) return false;
+    }
+    if (PyErr_Occurred()) PyErr_Clear();
+    return true;
+}
+
 // --- Interrupts --------------------------------------------------------------------------------
 
 bool Interpreter::interrupt(std::string_view exception) {

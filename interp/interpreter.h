@@ -68,6 +68,13 @@ public:
     /// into the next call. Code blocked in C (time.sleep, a socket) sees it only on return.
     bool interrupt(std::string_view exception = "KeyboardInterrupt");
 
+    /// Whether the interpreter can still run ordinary code: its builtins module and namespace hold
+    /// the essential names (`__import__`, `len`, `BaseException`, ...) and sys.modules is the
+    /// interpreter's own module dict with `sys` and `builtins` in it. A task may legally break
+    /// these (`sys.modules.clear()`, `del builtins.__import__`); an executor then replaces the
+    /// interpreter. Owning thread only; takes the GIL briefly; never throws a Python error.
+    bool healthy();
+
     /// CPython's id of this interpreter (as in concurrent.interpreters).
     std::int64_t id() const noexcept { return id_; }
     std::thread::id owner() const noexcept { return owner_; }

@@ -1,0 +1,222 @@
+// executor_bench: isolates' InterpreterPoolExecutor beside CPython's ThreadPoolExecutor and
+// ProcessPoolExecutor (and InterpreterPoolExecutor on 3.14+) of the same Python, in one run.
+//
+//   trivial tasks/s   submit N trivial Python calls, then wait for every result (2 workers)
+//   CPU speedup 2w    wall time of 4 count(C) tasks on 1 worker / on 2 workers
+//   interp.create_ms  constructing one Interpreter on a fresh thread
+//   pool.startup_ms   constructing a 2-worker pool until a task has run on every worker
+//
+// Every figure is the median of repeated runs. The CPython references run as a subprocess
+// (bench/executor/reference.py through --python). Table on stdout, progress on stderr.
+//
+// usage: executor_bench --json FILE --python PYTHON_EXE [--quick]
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "isolates.h"
+
+#ifndef ISOLATES_BENCH_DIR
+#error "ISOLATES_BENCH_DIR must name bench/executor"
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+template <class F> double median_of(int repeat, F&& run) {
+    std::vector<double> runs;
+    for (int r = 0; r < repeat; ++r) runs.push_back(run());
+    return median(runs);
+}
+
+void progress(const std::string& what) { std::fprintf(stderr, "  %s\n", what.c_str()); }
+
+constexpr const char* task_source = R"(
+def noop():
+    return None
+def count(n):
+    i = 0
+    while i < n:
+        i += 1
+    return i
+)";
+
+isolates::InterpreterPoolExecutor::Options pool_options(std::size_t workers) {
+    isolates::InterpreterPoolExecutor::Options options;
+    options.workers = workers;
+    options.init_source = task_source;
+    return options;
+}
+
+double interpreter_create_ms() {
+    double ms = 0;
+    std::thread([&] {
+        const auto start = Clock::now();
+        isolates::Interpreter in;
+        ms = seconds_since(start) * 1e3;
+    }).join();
+    return ms;
+}
+
+double pool_startup_ms(std::size_t workers) {
+    const auto start = Clock::now();
+    isolates::InterpreterPoolExecutor pool(pool_options(workers));
+    std::vector<isolates::Future<isolates::Value>> first;
+    for (std::size_t k = 0; k < workers; ++k) first.push_back(pool.submit_to(k, "__main__:noop"));
+    for (auto& f : first) f.get();
+    const double ms = seconds_since(start) * 1e3;
+    return ms; // the pool's destruction is not part of start-up
+}
+
+double trivial_rate(isolates::InterpreterPoolExecutor& pool, int tasks) {
+    std::vector<isolates::Future<isolates::Value>> futures;
+    futures.reserve(tasks);
+    const auto start = Clock::now();
+    for (int k = 0; k < tasks; ++k) futures.push_back(pool.submit("__main__:noop"));
+    for (auto& f : futures) f.get();
+    return tasks / seconds_since(start);
+}
+
+double cpu_seconds(isolates::InterpreterPoolExecutor& pool, long long n) {
+    std::vector<isolates::Future<isolates::Value>> futures;
+    const auto start = Clock::now();
+    for (int k = 0; k < 4; ++k) futures.push_back(pool.submit("__main__:count", n));
+    for (auto& f : futures) f.get();
+    return seconds_since(start);
+}
+
+std::string run_reference(const std::string& python, int tasks, long long count, int repeat) {
+    const std::string command = "'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
+                                std::to_string(tasks) + " --count " + std::to_string(count) +
+                                " --repeat " + std::to_string(repeat);
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe) throw std::runtime_error("cannot run " + command);
+    std::string out;
+    char buffer[4096];
+    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
+    if (pclose(pipe) != 0) throw std::runtime_error("reference run failed: " + command);
+    return out;
+}
+
+/// The reference's flat JSON object of numbers, parsed with the embedded Python itself.
+std::map<std::string, double> parse_flat_json(const std::string& text) {
+    isolates::Interpreter in;
+    isolates::Value items = in.call("json:loads", text);
+    std::map<std::string, double> out;
+    for (const auto& [key, value] : items.dict_items()) out[std::string(key.as_str())] = value.as_double();
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string json_path, python;
+    bool quick = false;
+    for (int k = 1; k < argc; ++k) {
+        const std::string arg = argv[k];
+        if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
+        else if (arg == "--python" && k + 1 < argc) python = argv[++k];
+        else if (arg == "--quick") quick = true;
+        else {
+            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (json_path.empty() || python.empty()) {
+        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+        return 2;
+    }
+    const int repeat = quick ? 3 : 7;
+    const int tasks = quick ? 10'000 : 40'000;
+    const long long count = quick ? 1'500'000 : 5'000'000;
+
+    isolates::Runtime runtime;
+    std::map<std::string, double> figures;
+
+    progress("interpreter creation and 2-worker pool start-up (alternating)");
+    std::vector<double> create, startup;
+    for (int r = 0; r < repeat + 2; ++r) {
+        create.push_back(interpreter_create_ms());
+        startup.push_back(pool_startup_ms(2));
+    }
+    figures["interp.create_ms"] = median(create);
+    figures["pool.startup_ms.2w"] = median(startup);
+
+    progress("isolates: trivial tasks on 2 workers");
+    {
+        isolates::InterpreterPoolExecutor pool(pool_options(2));
+        trivial_rate(pool, tasks / 10); // warm-up
+        figures["executor.trivial_tasks_per_s.isolates"] =
+            median_of(repeat, [&] { return trivial_rate(pool, tasks); });
+    }
+    progress("isolates: CPU-bound, 1 and 2 workers");
+    for (std::size_t workers : {1, 2}) {
+        isolates::InterpreterPoolExecutor pool(pool_options(workers));
+        pool.wait_until_started();
+        figures["executor.cpu_s_" + std::to_string(workers) + "w.isolates"] =
+            median_of(repeat, [&] { return cpu_seconds(pool, count); });
+    }
+    figures["executor.cpu_speedup_2w.isolates"] =
+        figures["executor.cpu_s_1w.isolates"] / figures["executor.cpu_s_2w.isolates"];
+
+    progress("CPython references through " + python);
+    for (const auto& [key, value] : parse_flat_json(run_reference(python, tasks, count, repeat)))
+        figures["executor." + key] = value;
+
+    const std::string version = isolates::Runtime::python_version();
+    std::printf("Executors on Python %s, %u cores, median of %d runs%s\n\n", version.c_str(),
+                std::thread::hardware_concurrency(), repeat, quick ? " (--quick)" : "");
+    std::printf("%-22s %16s %14s %14s %12s\n", "executor", "trivial tasks/s", "CPU 1w (s)",
+                "CPU 2w (s)", "speedup 2w");
+    for (const char* kind : {"isolates", "threadpool", "processpool", "interpreterpool"}) {
+        const std::string k = kind;
+        if (!figures.count("executor.trivial_tasks_per_s." + k)) continue;
+        std::printf("%-22s %16.0f %14.3f %14.3f %11.2fx\n", kind,
+                    figures["executor.trivial_tasks_per_s." + k], figures["executor.cpu_s_1w." + k],
+                    figures["executor.cpu_s_2w." + k], figures["executor.cpu_speedup_2w." + k]);
+    }
+    const double isolates_rate = figures["executor.trivial_tasks_per_s.isolates"];
+    std::printf("\ntrivial throughput: %.1fx ThreadPoolExecutor, %.1fx ProcessPoolExecutor\n",
+                isolates_rate / figures["executor.trivial_tasks_per_s.threadpool"],
+                isolates_rate / figures["executor.trivial_tasks_per_s.processpool"]);
+    std::printf("start-up: interpreter %.1f ms, 2-worker pool (until a task ran on each) %.1f ms "
+                "(%.2fx)\n",
+                figures["interp.create_ms"], figures["pool.startup_ms.2w"],
+                figures["pool.startup_ms.2w"] / figures["interp.create_ms"]);
+
+    std::ofstream out(json_path);
+    out << "{\n";
+    bool first = true;
+    char number[64];
+    for (const auto& [key, value] : figures) {
+        std::snprintf(number, sizeof number, "%.6g", value);
+        out << (first ? "" : ",\n") << "  \"" << key << "\": " << number;
+        first = false;
+    }
+    out << ",\n  \"python\": \"" << version << "\"\n}\n";
+    if (!out) {
+        std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,171 @@
+#pragma once
+// SharedState: what a Future and the code that resolves it share. Resolved exactly once (a value,
+// an exception, cancelled or timed out); the first resolution wins and later ones are ignored,
+// which is how cancel() and timeouts race safely with a task that finishes anyway.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "executor/errors.h"
+
+namespace isolates::detail {
+
+/// How a state was resolved.
+enum class Outcome : unsigned char { pending, value, error, cancelled, timed_out };
+
+/// Whoever runs a task right now and can stop it (a pool worker). Called with the state's mutex
+/// held, so the runner cannot finish the task and go away meanwhile.
+class Runner {
+public:
+    virtual void stop_running(class StateBase& state) noexcept = 0;
+
+protected:
+    ~Runner() = default;
+};
+
+/// The type-independent part of a future's shared state. Every method is thread-safe.
+class StateBase {
+public:
+    StateBase() = default;
+    StateBase(const StateBase&) = delete;
+    StateBase& operator=(const StateBase&) = delete;
+    virtual ~StateBase() = default;
+
+    /// Lock-free.
+    bool ready() const noexcept { return outcome_.load(std::memory_order_acquire) != Outcome::pending; }
+    Outcome outcome() const noexcept { return outcome_.load(std::memory_order_acquire); }
+    /// Whether cancel() or a timeout asked the task to stop (lock-free).
+    bool stop_requested() const noexcept { return stop_requested_.load(std::memory_order_relaxed); }
+
+    /// Blocks until resolved.
+    void wait() const {
+        if (ready()) return;
+        std::unique_lock lock(mutex_);
+        ++waiters_;
+        cv_.wait(lock, [&] { return ready(); });
+        --waiters_;
+    }
+    /// Blocks until resolved or `deadline`; returns ready().
+    bool wait_until(std::chrono::steady_clock::time_point deadline) const {
+        if (ready()) return true;
+        std::unique_lock lock(mutex_);
+        ++waiters_;
+        const bool done = cv_.wait_until(lock, deadline, [&] { return ready(); });
+        --waiters_;
+        return done;
+    }
+
+    /// Calls `f` once the state is resolved, on the thread that resolves it; returns false (and
+    /// does not keep `f`) when it is resolved already.
+    bool add_callback(std::function<void()> f) {
+        std::lock_guard lock(mutex_);
+        if (ready()) return false;
+        callbacks_.push_back(std::move(f));
+        return true;
+    }
+    /// Calls `f` once resolved: later on the resolving thread, or now on this one.
+    void on_done(std::function<void()> f) {
+        if (!add_callback(f)) f();
+    }
+
+    /// Resolves with an exception. Returns false if it was resolved already.
+    bool fail(std::exception_ptr error, Outcome outcome = Outcome::error) {
+        return complete([&] { error_ = std::move(error); }, outcome);
+    }
+
+    /// Resolves as cancelled (CancelledError) and stops the task if it is running. Returns false
+    /// if the state was resolved already.
+    bool cancel() { return stop(std::make_exception_ptr(CancelledError("task cancelled")),
+                               Outcome::cancelled); }
+    /// Resolves with `error` and stops the running task: cancel() and timeouts.
+    bool stop(std::exception_ptr error, Outcome outcome) {
+        stop_requested_.store(true, std::memory_order_relaxed);
+        if (!fail(std::move(error), outcome)) return false;
+        stop_if_running();
+        return true;
+    }
+    /// Asks the runner, if any, to stop the task (it may retry later on its own).
+    void stop_if_running() noexcept {
+        std::lock_guard lock(mutex_);
+        if (runner_) runner_->stop_running(*this);
+    }
+
+    /// The runner starts the task; false (and no runner recorded) if resolved already.
+    bool begin_running(Runner* runner) {
+        std::lock_guard lock(mutex_);
+        if (ready()) return false;
+        runner_ = runner;
+        return true;
+    }
+    /// The runner is done with the task; after this returns it is never called about it again.
+    void end_running() noexcept {
+        std::lock_guard lock(mutex_);
+        runner_ = nullptr;
+    }
+    bool running() const {
+        std::lock_guard lock(mutex_);
+        return runner_ != nullptr;
+    }
+
+    /// The exception it was resolved with, or nullptr. Only after ready().
+    std::exception_ptr error() const noexcept { return error_; }
+
+protected:
+    /// Runs `store` and resolves, unless resolved already; then runs the callbacks outside the
+    /// lock.
+    template <class Store> bool complete(Store&& store, Outcome outcome) {
+        std::vector<std::function<void()>> callbacks;
+        {
+            std::lock_guard lock(mutex_);
+            if (ready()) return false;
+            store();
+            // release: a reader that sees the outcome also sees the value or error stored above.
+            outcome_.store(outcome, std::memory_order_release);
+            callbacks.swap(callbacks_);
+            if (waiters_ > 0) cv_.notify_all();
+        }
+        for (auto& f : callbacks) f();
+        return true;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    mutable int waiters_ = 0;                       // guarded by mutex_
+    std::atomic<Outcome> outcome_{Outcome::pending}; // written under mutex_, read anywhere
+    std::atomic<bool> stop_requested_{false};
+    std::exception_ptr error_;                      // written once, before outcome_
+    std::vector<std::function<void()>> callbacks_;  // guarded by mutex_
+    Runner* runner_ = nullptr;                      // guarded by mutex_
+};
+
+/// The shared state of a Future<T>.
+template <class T> class SharedState : public StateBase {
+public:
+    using Stored = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+    /// Resolves with a value; false if resolved already.
+    template <class... A> bool set_value(A&&... value) {
+        return complete([&] { value_.emplace(std::forward<A>(value)...); }, Outcome::value);
+    }
+    /// Waits, then returns the value or rethrows the exception.
+    const Stored& get() const {
+        wait();
+        if (outcome() != Outcome::value) std::rethrow_exception(error());
+        return *value_;
+    }
+
+private:
+    std::optional<Stored> value_; // written once, before the outcome
+};
+
+} // namespace isolates::detail

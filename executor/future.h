@@ -1,0 +1,227 @@
+#pragma once
+/// Future<T>: the result of a task that runs elsewhere. Copies share one result (like
+/// std::shared_future); every method is thread-safe. A future of InterpreterPoolExecutor always
+/// resolves: with a value, with the task's exception (PythonError for Python exceptions), with
+/// CancelledError, TimeoutError or BrokenPoolError.
+
+#include <chrono>
+#include <concepts>
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "executor/detail/shared_state.h"
+#include "executor/errors.h"
+#include "interp/errors.h"
+
+namespace isolates {
+
+/// Something that runs `std::function<void()>` jobs: InlineExecutor, ThreadExecutor,
+/// InterpreterPoolExecutor, or your own type with a `post` method.
+template <class E>
+concept Executor = requires(E& e, std::function<void()> job) { e.post(std::move(job)); };
+
+/// Runs a job at once on the posting thread. For then(): the thread that resolves the future (a
+/// pool worker after its task, with no GIL held), or the caller of then() if already resolved.
+struct InlineExecutor {
+    void post(std::function<void()> job) { job(); }
+};
+/// The process-wide InlineExecutor, then()'s default.
+inline InlineExecutor& inline_executor() noexcept {
+    static InlineExecutor executor;
+    return executor;
+}
+
+template <class T> class Future;
+
+namespace detail {
+template <class T> struct IsFuture : std::false_type {};
+template <class T> struct IsFuture<Future<T>> : std::true_type {};
+
+/// What a continuation `f` of a Future<T> returns: f(Future<T>) if it takes the future (and sees
+/// errors), else f(T) (f() for void), which is skipped when the future failed.
+template <class F, class T> struct ContinuationResult {
+    static auto probe() {
+        if constexpr (std::is_invocable_v<F&, Future<T>>) return std::type_identity<std::invoke_result_t<F&, Future<T>>>{};
+        else if constexpr (std::is_void_v<T>) return std::type_identity<std::invoke_result_t<F&>>{};
+        else return std::type_identity<std::invoke_result_t<F&, const T&>>{};
+    }
+    using type = typename decltype(probe())::type;
+};
+
+/// Runs `compute` and resolves `state` with what it returns or throws.
+template <class R, class Compute>
+void resolve_with(SharedState<R>& state, Compute&& compute) noexcept {
+    try {
+        if constexpr (std::is_void_v<R>) {
+            compute();
+            state.set_value();
+        } else {
+            state.set_value(compute());
+        }
+    } catch (...) {
+        state.fail(std::current_exception());
+    }
+}
+} // namespace detail
+
+template <class T> class Future {
+public:
+    using value_type = T;
+
+    /// An invalid future (valid() is false); every other method needs a valid one.
+    Future() = default;
+    explicit Future(std::shared_ptr<detail::SharedState<T>> state) : state_(std::move(state)) {}
+
+    bool valid() const noexcept { return state_ != nullptr; }
+    /// Resolved (value, exception or cancelled)? Lock-free, never blocks.
+    bool ready() const noexcept { return state_->ready(); }
+    /// Blocks until resolved.
+    void wait() const { state_->wait(); }
+    /// Blocks up to `timeout`; returns ready(). Does not cancel anything.
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return state_->wait_until(std::chrono::steady_clock::now() +
+                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+    }
+    /// Blocks until resolved, then returns a copy of the value or rethrows the exception.
+    /// Never call it on a pool worker for a task queued behind it on the same worker.
+    T get() const {
+        if constexpr (std::is_void_v<T>) state_->get();
+        else return state_->get();
+    }
+    /// Resolves the future with CancelledError unless it is resolved already, and stops the task:
+    /// a pending task never runs; a running Python call gets KeyboardInterrupt raised in it. A C++
+    /// task (submit of a callable) sees it at its next Python call or by polling
+    /// InterpreterPoolExecutor::stop_requested(). Returns whether this call cancelled it.
+    bool cancel() const { return state_->cancel(); }
+    /// True if resolved by cancel() or shutdown with cancel_pending.
+    bool cancelled() const noexcept { return state_->outcome() == detail::Outcome::cancelled; }
+
+    /// A future of `f` applied to this one's result, run on `executor` once this one resolves
+    /// (never on a worker while its GIL is held). `f` takes either `const T&` (skipped, and the
+    /// error passed on, if this future failed) or `Future<T>` (always called; it may call get()).
+    /// `executor` must outlive the continuation. Cancelling the returned future does not cancel
+    /// this one.
+    template <class F, Executor E> auto then(F f, E& executor) const {
+        using R = typename detail::ContinuationResult<F, T>::type;
+        auto next = std::make_shared<detail::SharedState<R>>();
+        auto self = *this;
+        auto run = [self, next, f = std::move(f)]() mutable {
+            detail::resolve_with(*next, [&]() -> R {
+                if constexpr (std::is_invocable_v<F&, Future<T>>) return f(self);
+                else if constexpr (std::is_void_v<T>) { self.get(); return f(); }
+                else return f(self.state_->get());
+            });
+        };
+        state_->on_done([next, run = std::move(run), &executor]() mutable {
+            if (next->ready()) return; // cancelled meanwhile
+            try {
+                executor.post(std::move(run));
+            } catch (...) {
+                next->fail(std::current_exception()); // e.g. a pool that was shut down
+            }
+        });
+        return Future<R>(std::move(next));
+    }
+    /// then() on the InlineExecutor.
+    template <class F> auto then(F f) const { return then(std::move(f), inline_executor()); }
+
+    /// A std::future that resolves with this one (value or exception).
+    std::future<T> to_std_future() const {
+        auto promise = std::make_shared<std::promise<T>>();
+        std::future<T> result = promise->get_future();
+        auto self = *this;
+        state_->on_done([self, promise] {
+            try {
+                if constexpr (std::is_void_v<T>) { self.get(); promise->set_value(); }
+                else promise->set_value(self.get());
+            } catch (...) {
+                promise->set_exception(std::current_exception());
+            }
+        });
+        return result;
+    }
+
+    /// `co_await future` in a C++20 coroutine: suspends until resolved, then yields get(). The
+    /// coroutine resumes on the thread that resolves the future (a pool worker between tasks, no
+    /// GIL held), or goes on without suspending if it is resolved already.
+    auto operator co_await() const {
+        struct Awaiter {
+            Future future;
+            bool await_ready() const noexcept { return future.ready(); }
+            bool await_suspend(std::coroutine_handle<> handle) {
+                return future.state_->add_callback([handle] { handle.resume(); });
+            }
+            T await_resume() const { return future.get(); }
+        };
+        return Awaiter{*this};
+    }
+
+    /// Internal: the shared state.
+    const std::shared_ptr<detail::SharedState<T>>& state() const noexcept { return state_; }
+
+private:
+    template <class U> friend class Future;
+    std::shared_ptr<detail::SharedState<T>> state_;
+};
+
+/// A future already resolved with `value`.
+template <class T> Future<std::decay_t<T>> make_ready_future(T&& value) {
+    auto state = std::make_shared<detail::SharedState<std::decay_t<T>>>();
+    state->set_value(std::forward<T>(value));
+    return Future<std::decay_t<T>>(std::move(state));
+}
+
+/// Resolves once every future has: with all values in the given order (Future<void> for
+/// void), or with the exception of the first failed future in that order.
+template <class T> auto when_all(std::vector<Future<T>> futures) {
+    using R = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
+    auto all = std::make_shared<detail::SharedState<R>>();
+    if (futures.empty()) {
+        if constexpr (std::is_void_v<T>) all->set_value();
+        else all->set_value(R{});
+        return Future<R>(all);
+    }
+    struct Join {
+        std::vector<Future<T>> futures;
+        std::atomic<std::size_t> left;
+    };
+    auto join = std::make_shared<Join>(std::move(futures), 0);
+    join->left.store(join->futures.size());
+    for (auto& future : join->futures) {
+        future.state()->on_done([join, all] {
+            if (join->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+            detail::resolve_with(*all, [&]() -> R {
+                if constexpr (std::is_void_v<T>) {
+                    for (auto& f : join->futures) f.get();
+                } else {
+                    R values;
+                    values.reserve(join->futures.size());
+                    for (auto& f : join->futures) values.push_back(f.get());
+                    return values;
+                }
+            });
+            join->futures.clear(); // drop the references early
+        });
+    }
+    return Future<R>(all);
+}
+
+/// Resolves with the index of the first future to resolve (with a value or an exception; get()
+/// on it tells which). Throws UsageError for an empty vector.
+template <class T> Future<std::size_t> when_any(const std::vector<Future<T>>& futures) {
+    if (futures.empty()) throw UsageError("when_any of no futures would never resolve");
+    auto any = std::make_shared<detail::SharedState<std::size_t>>();
+    for (std::size_t i = 0; i < futures.size(); ++i)
+        futures[i].state()->on_done([any, i] { any->set_value(i); });
+    return Future<std::size_t>(any);
+}
+
+} // namespace isolates

@@ -1,0 +1,187 @@
+#pragma once
+/// InterpreterPoolExecutor: runs tasks on worker threads that each own one isolated Interpreter,
+/// so Python tasks run truly in parallel. Tasks are Python calls ("package.module:function" with
+/// Value arguments), Python source, or C++ callables given the worker's Interpreter. Every
+/// submission returns a Future that always resolves.
+///
+/// Scheduling: one shared lock-free queue (Boost.Lockfree's Michael-Scott queue) that every
+/// worker takes from, plus one small queue per worker for submit_to(); idle workers sleep on an
+/// event count, and a submit wakes one only when one sleeps. Timeouts and running-task
+/// cancellation go through Interpreter::interrupt().
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "executor/detail/task.h"
+#include "executor/errors.h"
+#include "executor/future.h"
+#include "interp/interpreter.h"
+#include "interp/value.h"
+
+namespace isolates {
+
+class InterpreterPoolExecutor {
+public:
+    struct Options {
+        /// Number of workers; 0 means std::thread::hardware_concurrency().
+        std::size_t workers = 0;
+        /// Extra sys.path entries of every worker's interpreter, placed first.
+        std::vector<std::string> sys_path;
+        /// Modules every new interpreter imports, in order.
+        std::vector<std::string> init_modules;
+        /// Python source every new interpreter runs in __main__ after the imports (define helper
+        /// functions here and call them as "__main__:name").
+        std::string init_source;
+        /// Most tasks queued at once; 0 means unbounded. A submit beyond it blocks until a worker
+        /// takes a task (so do not submit from a worker to a full pool).
+        std::size_t queue_bound = 0;
+        /// Timeout of every task from the moment a worker starts it; zero means none.
+        std::chrono::nanoseconds task_timeout{0};
+        /// What the destructor does with tasks not yet started: run them (drain) or cancel them.
+        bool cancel_pending_on_destroy = false;
+        /// After each task, check the interpreter (Interpreter::healthy()) and replace it with a
+        /// fresh, re-initialised one when the task broke it.
+        bool replace_unhealthy = true;
+    };
+
+    /// Per-submission options for submit_with().
+    struct TaskOptions {
+        /// Overrides Options::task_timeout when non-zero.
+        std::chrono::nanoseconds timeout{0};
+        /// Run on this worker (0 .. size()-1), e.g. where earlier tasks left state.
+        std::optional<std::size_t> worker;
+    };
+
+    struct Stats {
+        std::uint64_t submitted = 0;
+        std::uint64_t completed = 0;  ///< resolved with a value
+        std::uint64_t failed = 0;     ///< resolved with an exception, timeouts included
+        std::uint64_t timed_out = 0;  ///< of which TimeoutError
+        std::uint64_t cancelled = 0;
+        std::uint64_t replaced_interpreters = 0;
+        std::size_t queue_depth = 0;  ///< tasks queued, not yet taken by a worker
+        std::vector<std::chrono::nanoseconds> busy; ///< per worker, time spent running tasks
+    };
+
+    /// Starts the workers, which create and initialise their interpreters in parallel on their own
+    /// threads. Returns at once: tasks submitted meanwhile wait in the queue. If a worker's
+    /// interpreter cannot be made or initialised, the pool becomes broken (see broken()).
+    explicit InterpreterPoolExecutor(Options options);
+    InterpreterPoolExecutor() : InterpreterPoolExecutor(Options{}) {}
+    /// shutdown(true, options.cancel_pending_on_destroy): every future resolves before it returns.
+    /// Must not run on one of the pool's workers.
+    ~InterpreterPoolExecutor();
+    InterpreterPoolExecutor(const InterpreterPoolExecutor&) = delete;
+    InterpreterPoolExecutor& operator=(const InterpreterPoolExecutor&) = delete;
+
+    // --- Submitting (any thread; throws UsageError after shutdown, BrokenPoolError if broken) ---
+
+    /// Calls `package.module:function(args...)` on some worker; each argument goes through Value.
+    template <class... Args> Future<Value> submit(std::string_view target, Args&&... args) {
+        return submit_with(TaskOptions{}, target, std::forward<Args>(args)...);
+    }
+    /// Runs `f(Interpreter&)` on some worker, with that worker's interpreter (owned by the thread
+    /// it runs on; its GIL is not held until f calls into it).
+    template <class F>
+        requires std::invocable<F&, Interpreter&>
+    auto submit(F f) { return submit_with(TaskOptions{}, std::move(f)); }
+    /// Runs Python statements in some worker's __main__.
+    Future<void> submit_source(std::string source) {
+        return submit_source_with(TaskOptions{}, std::move(source));
+    }
+    /// submit() on one chosen worker.
+    template <class... Args>
+    Future<Value> submit_to(std::size_t worker, std::string_view target, Args&&... args) {
+        return submit_with(on_worker(worker), target, std::forward<Args>(args)...);
+    }
+    template <class F>
+        requires std::invocable<F&, Interpreter&>
+    auto submit_to(std::size_t worker, F f) { return submit_with(on_worker(worker), std::move(f)); }
+    Future<void> submit_source_to(std::size_t worker, std::string source) {
+        return submit_source_with(on_worker(worker), std::move(source));
+    }
+
+    /// submit() with a timeout and/or a worker.
+    template <class... Args>
+    Future<Value> submit_with(const TaskOptions& options, std::string_view target, Args&&... args) {
+        std::vector<Value> values{Value(std::forward<Args>(args))...};
+        return submit_call(options, std::string(target), std::move(values));
+    }
+    template <class F>
+        requires std::invocable<F&, Interpreter&>
+    auto submit_with(const TaskOptions& options, F f) {
+        using R = std::invoke_result_t<F&, Interpreter&>;
+        auto state = std::make_shared<detail::SharedState<R>>();
+        enqueue(detail::make_task(state, std::move(f)), options);
+        return Future<R>(std::move(state));
+    }
+    Future<void> submit_source_with(const TaskOptions& options, std::string source);
+    /// Calls `target` with Values (and keyword arguments).
+    Future<Value> submit_call(const TaskOptions& options, std::string target,
+                              std::vector<Value> args,
+                              std::vector<std::pair<std::string, Value>> kwargs = {});
+
+    /// Calls `target(item)` for every item of `items`, one task each, spread over the workers;
+    /// the future holds the results in the order of `items` (or the first failure in that order).
+    template <std::ranges::input_range R> Future<std::vector<Value>> map(std::string_view target, R&& items) {
+        std::vector<Future<Value>> futures;
+        if constexpr (std::ranges::sized_range<R>) futures.reserve(std::ranges::size(items));
+        for (auto&& item : items) futures.push_back(submit(target, item));
+        return when_all(std::move(futures));
+    }
+
+    /// Executor interface (e.g. for Future::then): runs `job` on some worker, outside any Python
+    /// call. Its exceptions are dropped.
+    void post(std::function<void()> job);
+
+    // --- Life ---------------------------------------------------------------------------------
+
+    /// Stops accepting tasks. cancel_pending: tasks not yet started resolve with CancelledError
+    /// now; otherwise they still run. Running tasks finish either way. wait: also joins the
+    /// workers (every future is resolved when it returns). Idempotent; not on a worker thread.
+    void shutdown(bool wait = true, bool cancel_pending = false);
+    /// Blocks until every worker has its interpreter ready (not needed before submitting).
+    /// Throws BrokenPoolError if the pool is broken.
+    void wait_until_started();
+
+    std::size_t size() const noexcept;
+    /// True once a worker could not create or initialise an interpreter; submissions then throw
+    /// BrokenPoolError and queued tasks resolve with it.
+    bool broken() const noexcept;
+    /// Why it is broken (empty if it is not).
+    std::string broken_reason() const;
+    /// Counters; a consistent snapshot of each, not of all together.
+    Stats stats() const;
+
+    /// On a worker thread running a task: whether cancel() or a timeout asked that task to stop
+    /// (for long C++ tasks to poll). False elsewhere.
+    static bool stop_requested() noexcept;
+    /// On a worker thread: its index in the pool; otherwise std::nullopt.
+    static std::optional<std::size_t> current_worker() noexcept;
+
+    class Impl;
+
+private:
+    static TaskOptions on_worker(std::size_t worker) {
+        TaskOptions options;
+        options.worker = worker;
+        return options;
+    }
+    void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& options);
+
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace isolates
