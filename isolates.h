@@ -2,6 +2,8 @@
 /// isolates: truly parallel Python in C++, one isolated CPython sub-interpreter per thread.
 /// This umbrella header brings in the whole public API.
 
+#include "channels/channel.h"
+#include "channels/shared_buffer.h"
 #include "interp/convert.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"

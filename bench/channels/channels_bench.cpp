@@ -1,0 +1,308 @@
+// channels_bench: messages per second and round-trip latency through isolates channels, C++ to
+// C++ and Python interpreter to Python interpreter, beside CPython's own cross-interpreter
+// queue doing the same Python workload (run in the same run through PYTHON_EXE); and the time
+// to pass SharedBuffers of growing size. Medians of repeated runs; a table on stdout, progress
+// on stderr, flat JSON with --json.
+//
+// usage: channels_bench --json FILE --python PYTHON_EXE [--quick]
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <isolates.h>
+
+using namespace isolates;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+    std::string json_path;
+    std::string python = "python3";
+    bool quick = false;
+};
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> xs) {
+    std::sort(xs.begin(), xs.end());
+    const std::size_t n = xs.size();
+    return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
+}
+
+template <class F> double median_of(int repeats, F&& run) {
+    std::vector<double> xs;
+    for (int k = 0; k < repeats; ++k) xs.push_back(run());
+    return median(xs);
+}
+
+/// A spin barrier for two threads, so both sides start timing together.
+class Start {
+public:
+    void arrive_and_wait() {
+        arrived_.fetch_add(1);
+        while (arrived_.load() < 2) std::this_thread::yield();
+    }
+
+private:
+    std::atomic<int> arrived_{0};
+};
+
+// --- C++ to C++ ------------------------------------------------------------------------------
+
+template <class Make> double cpp_throughput(std::size_t capacity, long n, Make make) {
+    Channel ch(capacity);
+    Start start;
+    std::thread producer([&] {
+        start.arrive_and_wait();
+        for (long k = 0; k < n; ++k) ch.send(make(k));
+    });
+    start.arrive_and_wait();
+    const auto t0 = Clock::now();
+    for (long k = 0; k < n; ++k) ch.recv();
+    const double s = seconds_since(t0);
+    producer.join();
+    return n / s;
+}
+
+double cpp_pingpong_us(long n) {
+    Channel ping(1), pong(1);
+    std::thread echo([&] {
+        for (long k = 0; k < n; ++k) pong.send(ping.recv());
+    });
+    const auto t0 = Clock::now();
+    for (long k = 0; k < n; ++k) {
+        ping.send(Value(k));
+        pong.recv();
+    }
+    const double s = seconds_since(t0);
+    echo.join();
+    return s / n * 1e6;
+}
+
+// --- Python interpreter to Python interpreter --------------------------------------------------
+
+const char* const payload_expressions[][2] = {
+    {"int", "i"},
+    {"bytes1k", "blob"},
+    {"tuple10", "(i, 1, 2, 3, 4, 5, 6, 7, 8, 9)"},
+};
+
+/// Runs `a_function(args_a)` in one interpreter and `b_function(args_b)` in another, each on its
+/// own thread, after both have run their setup; returns the wall time of the two calls.
+double run_pair(const std::string& setup_a, const std::string& function_a, std::vector<Value> args_a,
+                const std::string& setup_b, const std::string& function_b, std::vector<Value> args_b) {
+    Start start;
+    std::atomic<long long> b_end_ns{0};
+    std::thread other([&] {
+        Interpreter in;
+        in.exec(setup_b);
+        start.arrive_and_wait();
+        in.call_with(function_b, args_b);
+        b_end_ns = Clock::now().time_since_epoch().count();
+    });
+    Interpreter in;
+    in.exec(setup_a);
+    start.arrive_and_wait();
+    const auto t0 = Clock::now();
+    in.call_with(function_a, args_a);
+    const auto a_end = Clock::now();
+    other.join();
+    const long long end = std::max<long long>(a_end.time_since_epoch().count(), b_end_ns.load());
+    return std::chrono::duration<double>(Clock::duration(end) - t0.time_since_epoch()).count();
+}
+
+double py_throughput(const std::string& payload, std::size_t capacity, long n) {
+    Channel ch(capacity);
+    const std::string producer = "def produce(ch, n):\n    blob = b'x' * 1024\n    send = ch.send\n"
+                                 "    for i in range(n):\n        send(" + payload + ")\n";
+    const std::string consumer = "def consume(ch, n):\n    recv = ch.recv\n"
+                                 "    for _ in range(n):\n        recv()\n";
+    const double s = run_pair(producer, "__main__:produce", {Value(ch), Value(n)},
+                              consumer, "__main__:consume", {Value(ch), Value(n)});
+    return n / s;
+}
+
+double py_pingpong_us(long n) {
+    Channel ping(1), pong(1);
+    const double s = run_pair(
+        "def run(ping, pong, n):\n    for _ in range(n):\n        ping.send(1)\n        pong.recv()\n",
+        "__main__:run", {Value(ping), Value(pong), Value(n)},
+        "def run(ping, pong, n):\n    for _ in range(n):\n        pong.send(ping.recv())\n",
+        "__main__:run", {Value(ping), Value(pong), Value(n)});
+    return s / n * 1e6;
+}
+
+/// Interpreter A sends the same SharedBuffer n times; B receives each as a memoryview, touches
+/// its last byte and answers with its length. Microseconds per pass (one round trip).
+double buffer_pass_us(std::size_t size, long n) {
+    const SharedBuffer buffer = SharedBuffer::build(size, [](std::span<std::byte> out) {
+        std::fill(out.begin(), out.end(), std::byte{7});
+    });
+    Channel there(1), back(1);
+    const double s = run_pair(
+        "def run(buf, there, back, n):\n    for _ in range(n):\n        there.send(buf)\n"
+        "        assert back.recv() == len(buf)\n",
+        "__main__:run", {Value(buffer), Value(there), Value(back), Value(n)},
+        "def run(there, back, n):\n    for _ in range(n):\n        view = there.recv()\n"
+        "        view[-1]\n        back.send(len(view))\n",
+        "__main__:run", {Value(there), Value(back), Value(n)});
+    return s / n * 1e6;
+}
+
+// --- CPython's queue ----------------------------------------------------------------------------
+
+std::string source_dir() { return ISOLATES_BENCH_CHANNELS_DIR; }
+
+/// Runs bench/channels/cpython_queue.py with PYTHON_EXE and parses its one-line JSON.
+std::map<std::string, double> cpython_reference(const Options& options, long n, long roundtrips,
+                                                int repeats, std::size_t capacity) {
+    const std::string command = "'" + options.python + "' '" + source_dir() + "/cpython_queue.py' " +
+                                std::to_string(n) + " " + std::to_string(roundtrips) + " " +
+                                std::to_string(repeats) + " " + std::to_string(capacity);
+    std::FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) throw std::runtime_error("cannot run " + command);
+    std::string text;
+    char chunk[4096];
+    while (std::size_t got = std::fread(chunk, 1, sizeof chunk, pipe)) text.append(chunk, got);
+    if (::pclose(pipe) != 0) throw std::runtime_error("the CPython reference failed: " + command);
+    // Parse with the embedded interpreter rather than a hand-written JSON reader.
+    Interpreter in;
+    in.exec("import json, statistics\n");
+    const Value parsed = in.call("json:loads", text);
+    std::map<std::string, double> out;
+    for (const auto& [key, value] : parsed.dict_items()) {
+        if (value.kind() != Kind::list) continue;
+        std::vector<double> xs;
+        for (const Value& x : value.items()) xs.push_back(x.as_double());
+        out[std::string(key.as_str())] = median(xs);
+    }
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    for (int k = 1; k < argc; ++k) {
+        const std::string arg = argv[k];
+        if (arg == "--json" && k + 1 < argc) options.json_path = argv[++k];
+        else if (arg == "--python" && k + 1 < argc) options.python = argv[++k];
+        else if (arg == "--quick") options.quick = true;
+        else {
+            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+            return 2;
+        }
+    }
+    Runtime runtime;
+    const int repeats = options.quick ? 3 : 5;
+    const long cpp_n = options.quick ? 300'000 : 3'000'000;
+    const long py_n = options.quick ? 100'000 : 1'000'000;
+    const long pingpong_n = options.quick ? 5'000 : 50'000;
+    const long cpython_n = options.quick ? 3'000 : 20'000;
+    const long cpython_roundtrips = options.quick ? 20 : 100;
+    const int cpython_repeats = 3;
+    const std::size_t capacity = 1024;
+    std::map<std::string, double> figures;
+    std::vector<std::vector<std::string>> rows;
+    const auto fmt = [](double x, const char* spec) {
+        char text[64];
+        std::snprintf(text, sizeof text, spec, x);
+        return std::string(text);
+    };
+
+    std::fprintf(stderr, "C++ -> C++ ...\n");
+    const Value blob = Value::bytes(std::string(1024, 'x'));
+    const double cpp_int = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n, [](long k) { return Value(k); }); });
+    const double cpp_unbounded = median_of(repeats, [&] { return cpp_throughput(Channel::unbounded, cpp_n, [](long k) { return Value(k); }); });
+    const double cpp_bytes = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n / 4, [](long) { return Value::bytes(std::string(1024, 'x')); }); });
+    const double cpp_tuple = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n / 4, [](long k) {
+        return Value::tuple({Value(k), 1, 2, 3, 4, 5, 6, 7, 8, 9}); }); });
+    const double cpp_pp = median_of(repeats, [&] { return cpp_pingpong_us(pingpong_n * 4); });
+    figures["channel.cpp_msgs_per_s.isolates"] = cpp_int;
+    figures["channel.cpp_msgs_per_s.isolates_unbounded"] = cpp_unbounded;
+    figures["channel.cpp_msgs_per_s.isolates_bytes1k"] = cpp_bytes;
+    figures["channel.cpp_msgs_per_s.isolates_tuple10"] = cpp_tuple;
+    figures["channel.cpp_pingpong_us.isolates"] = cpp_pp;
+
+    std::fprintf(stderr, "Python interpreter -> interpreter (isolates) ...\n");
+    std::map<std::string, double> py;
+    for (const auto& [name, expression] : payload_expressions) {
+        const long n = std::string(name) == "int" ? py_n : py_n / 2;
+        py[name] = median_of(repeats, [&] { return py_throughput(expression, capacity, n); });
+        std::fprintf(stderr, "  %s: %.0f msgs/s\n", name, py[name]);
+    }
+    const double py_pp = median_of(repeats, [&] { return py_pingpong_us(pingpong_n); });
+
+    std::fprintf(stderr, "Python interpreter -> interpreter (CPython's queue, %s) ...\n",
+                 options.python.c_str());
+    const auto cpython = cpython_reference(options, cpython_n, cpython_roundtrips, cpython_repeats, capacity);
+    std::map<std::string, double> ref;
+    for (const auto& [name, expression] : payload_expressions)
+        ref[name] = cpython_n / cpython.at(std::string("throughput_") + name);
+    const double ref_pp = cpython.at("pingpong") / cpython_roundtrips * 1e6;
+
+    figures["channel.py_msgs_per_s.isolates"] = py["int"];
+    figures["channel.py_msgs_per_s.cpython"] = ref["int"];
+    figures["channel.py_msgs_per_s.isolates_bytes1k"] = py["bytes1k"];
+    figures["channel.py_msgs_per_s.cpython_bytes1k"] = ref["bytes1k"];
+    figures["channel.py_msgs_per_s.isolates_tuple10"] = py["tuple10"];
+    figures["channel.py_msgs_per_s.cpython_tuple10"] = ref["tuple10"];
+    figures["channel.pingpong_us.isolates"] = py_pp;
+    figures["channel.pingpong_us.cpython"] = ref_pp;
+
+    std::fprintf(stderr, "SharedBuffer passing ...\n");
+    const std::pair<const char*, std::size_t> sizes[] = {
+        {"1KiB", 1024}, {"1MiB", 1 << 20}, {"64MiB", 64u << 20}, {"256MiB", 256u << 20}};
+    std::map<std::string, double> pass;
+    for (const auto& [name, size] : sizes) {
+        pass[name] = median_of(repeats, [&] { return buffer_pass_us(size, pingpong_n / 5); });
+        figures[std::string("buffer.pass_us.") + name] = pass[name];
+        std::fprintf(stderr, "  %s: %.1f us\n", name, pass[name]);
+    }
+
+    std::printf("Channels with Python %s on %u cores, capacity %zu, blocking calls, median of %d runs "
+                "(CPython's queue: %d runs)\n\n",
+                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), capacity,
+                repeats, cpython_repeats);
+    std::printf("%-44s %16s %16s %9s\n", "workload", "isolates", "CPython queue", "ratio");
+    const auto row = [&](const std::string& what, double ours, double theirs, const char* spec) {
+        std::printf("%-44s %16s %16s %9s\n", what.c_str(), fmt(ours, spec).c_str(),
+                    theirs > 0 ? fmt(theirs, spec).c_str() : "-",
+                    theirs > 0 ? fmt(ours / theirs, "%.1fx").c_str() : "-");
+    };
+    for (const auto& [name, expression] : payload_expressions)
+        row(std::string("py -> py msgs/s, ") + name, py[name], ref[name], "%.0f");
+    std::printf("%-44s %16s %16s %9s\n", "py <-> py ping-pong round trip (us)", fmt(py_pp, "%.1f").c_str(),
+                fmt(ref_pp, "%.1f").c_str(), fmt(ref_pp / py_pp, "%.0fx faster").c_str());
+    row("C++ -> C++ msgs/s, int", cpp_int, 0, "%.0f");
+    row("C++ -> C++ msgs/s, int, unbounded", cpp_unbounded, 0, "%.0f");
+    row("C++ -> C++ msgs/s, 1 KiB bytes (made each)", cpp_bytes, 0, "%.0f");
+    row("C++ -> C++ msgs/s, 10-tuple (made each)", cpp_tuple, 0, "%.0f");
+    row("C++ <-> C++ ping-pong round trip (us)", cpp_pp, 0, "%.2f");
+    for (const auto& [name, size] : sizes)
+        row(std::string("py <-> py SharedBuffer pass, ") + name + " (us)", pass[name], 0, "%.1f");
+
+    if (!options.json_path.empty()) {
+        std::ofstream out(options.json_path);
+        out << "{\n";
+        std::size_t k = 0;
+        for (const auto& [key, value] : figures)
+            out << "  \"" << key << "\": " << fmt(value, "%.6g") << (++k < figures.size() ? ",\n" : "\n");
+        out << "}\n";
+        if (!out) {
+            std::fprintf(stderr, "cannot write %s\n", options.json_path.c_str());
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,364 @@
+#include "channels/channel.h"
+
+#include <sched.h>
+
+#include <new>
+#include <string>
+#include <vector>
+
+#include "channels/detail/channel_state.h"
+
+namespace isolates {
+
+namespace detail {
+
+namespace {
+/// How long a blocking call keeps retrying before it sleeps: long enough to cover a peer on
+/// another core answering (a few microseconds), short enough not to burn a core.
+constexpr int spin_rounds = 64;
+constexpr int yield_rounds = 4;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// Spins, then yields, retrying `attempt` until it returns true or the budget is spent.
+template <class F> bool spin_then_yield(F&& attempt) {
+    for (int k = 0; k < spin_rounds; ++k) {
+        if (attempt()) return true;
+        for (int p = 0; p < 8; ++p) cpu_relax();
+    }
+    for (int k = 0; k < yield_rounds; ++k) {
+        if (attempt()) return true;
+        sched_yield();
+    }
+    return false;
+}
+
+bool passed(const Deadline& deadline) {
+    return deadline && std::chrono::steady_clock::now() >= *deadline;
+}
+} // namespace
+
+EventCount& select_signal() noexcept {
+    static EventCount signal;
+    return signal;
+}
+
+ChannelState::ChannelState(std::size_t capacity) : capacity_(capacity) {
+    if (capacity == 0)
+        throw UsageError("Channel capacity must be at least 1 (or Channel::unbounded)");
+    if (capacity >= 2 && capacity != Channel::unbounded) {
+        if (capacity > (std::size_t{1} << 40))
+            throw UsageError("Channel capacity " + std::to_string(capacity) +
+                             " is too large to preallocate; use Channel::unbounded");
+        ring_.emplace(capacity);
+    } else {
+        list_ = std::make_unique<boost::lockfree::queue<RawValue>>(capacity == 1 ? 1 : 128);
+    }
+}
+
+ChannelState::~ChannelState() {
+    RawValue raw;
+    while (pop(raw)) Value::from_raw(raw); // the temporary releases it
+}
+
+bool ChannelState::push(RawValue raw) {
+    if (ring_) return ring_->try_push(raw);
+    // Reserve a slot first, so that the bound holds however many senders race.
+    std::size_t n = count_.load(std::memory_order_relaxed);
+    do {
+        if (n >= capacity_) return false;
+        // Relaxed: the counter only enforces the bound; the queue's own CASes publish the value.
+    } while (!count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    if (!list_->push(raw)) {
+        count_.fetch_sub(1, std::memory_order_relaxed);
+        throw std::bad_alloc();
+    }
+    return true;
+}
+
+bool ChannelState::pop(RawValue& raw) noexcept {
+    if (ring_) return ring_->try_pop(raw);
+    if (!list_->pop(raw)) return false;
+    count_.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+}
+
+std::size_t ChannelState::size() const noexcept {
+    return ring_ ? ring_->size_approx() : count_.load(std::memory_order_relaxed);
+}
+
+void ChannelState::notify_sent() noexcept {
+    not_empty_.notify_one();
+    select_signal().notify_all();
+}
+
+SendStatus ChannelState::try_send(Value& value) {
+    if (closed()) return SendStatus::closed;
+    RawValue raw = std::move(value).into_raw();
+    bool pushed;
+    try {
+        pushed = push(raw);
+    } catch (...) {
+        value = Value::from_raw(raw);
+        throw;
+    }
+    if (!pushed) {
+        value = Value::from_raw(raw);
+        return SendStatus::full;
+    }
+    notify_sent();
+    return SendStatus::sent;
+}
+
+RecvStatus ChannelState::try_recv(Value& out) noexcept {
+    RawValue raw;
+    if (pop(raw)) {
+        out = Value::from_raw(raw);
+        not_full_.notify_one();
+        return RecvStatus::received;
+    }
+    if (!closed()) return RecvStatus::empty;
+    // A value sent just before close() may have landed after our first look.
+    if (pop(raw)) {
+        out = Value::from_raw(raw);
+        return RecvStatus::received;
+    }
+    return RecvStatus::closed;
+}
+
+SendStatus ChannelState::send_until(Value& value, const Deadline& deadline) {
+    SendStatus status = SendStatus::full;
+    if (spin_then_yield([&] { return (status = try_send(value)) != SendStatus::full; }))
+        return status;
+    for (;;) {
+        const EventCount::Key key = not_full_.prepare_wait();
+        status = try_send(value);
+        if (status != SendStatus::full || passed(deadline)) {
+            not_full_.cancel_wait();
+            return status;
+        }
+        not_full_.wait(key, deadline);
+    }
+}
+
+RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) {
+    RecvStatus status = RecvStatus::empty;
+    if (spin_then_yield([&] { return (status = try_recv(out)) != RecvStatus::empty; }))
+        return status;
+    for (;;) {
+        const EventCount::Key key = not_empty_.prepare_wait();
+        status = try_recv(out);
+        if (status != RecvStatus::empty || passed(deadline)) {
+            not_empty_.cancel_wait();
+            return status;
+        }
+        not_empty_.wait(key, deadline);
+    }
+}
+
+bool ChannelState::close() noexcept {
+    if (closed_.exchange(true, std::memory_order_acq_rel)) return false;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    select_signal().notify_all();
+    return true;
+}
+
+ChannelEndpoint::ChannelEndpoint(std::shared_ptr<ChannelState> state, Channel::Role role) noexcept
+    : state_(std::move(state)), role_(role) {
+    // Relaxed: the counts are statistics plus the "last one closes" rule, which fetch_sub's
+    // atomicity alone decides.
+    if (may_send()) state_->senders.fetch_add(1, std::memory_order_relaxed);
+    if (may_recv()) state_->receivers.fetch_add(1, std::memory_order_relaxed);
+}
+
+ChannelEndpoint::~ChannelEndpoint() {
+    bool last = false;
+    if (may_send()) last |= state_->senders.fetch_sub(1, std::memory_order_relaxed) == 1;
+    if (may_recv()) last |= state_->receivers.fetch_sub(1, std::memory_order_relaxed) == 1;
+    if (last) state_->close();
+}
+
+} // namespace detail
+
+using detail::ChannelEndpoint;
+using detail::ChannelState;
+
+namespace {
+std::optional<std::chrono::steady_clock::time_point> deadline_after(std::chrono::nanoseconds t) {
+    const auto now = std::chrono::steady_clock::now();
+    if (t > std::chrono::steady_clock::time_point::max() - now) return std::nullopt;
+    return now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(t);
+}
+
+[[noreturn]] void throw_closed_send() {
+    throw ChannelClosed("send on a closed channel");
+}
+[[noreturn]] void throw_closed_recv() {
+    throw ChannelClosed("recv on a closed channel: it is closed and every value has been received");
+}
+} // namespace
+
+Channel::Channel(std::size_t capacity)
+    : endpoint_(std::make_shared<ChannelEndpoint>(std::make_shared<ChannelState>(capacity),
+                                                  Role::both)) {}
+
+ChannelState* Channel::state() const noexcept { return &endpoint_->state(); }
+
+Channel Channel::sender() const {
+    return Channel(std::make_shared<ChannelEndpoint>(endpoint_->shared_state(), Role::send));
+}
+Channel Channel::receiver() const {
+    return Channel(std::make_shared<ChannelEndpoint>(endpoint_->shared_state(), Role::recv));
+}
+
+bool Channel::may_send() const noexcept { return endpoint_->may_send(); }
+bool Channel::may_recv() const noexcept { return endpoint_->may_recv(); }
+
+namespace {
+void check_send(const Channel& c) {
+    if (!c.may_send()) throw UsageError("send on a receive-only channel endpoint");
+}
+void check_recv(const Channel& c) {
+    if (!c.may_recv()) throw UsageError("recv on a send-only channel endpoint");
+}
+} // namespace
+
+void Channel::send(Value value) {
+    check_send(*this);
+    if (state()->send_until(value, std::nullopt) == SendStatus::closed) throw_closed_send();
+}
+
+bool Channel::send_for(Value value, std::chrono::nanoseconds timeout) {
+    check_send(*this);
+    const SendStatus status = state()->send_until(value, deadline_after(timeout));
+    if (status == SendStatus::closed) throw_closed_send();
+    return status == SendStatus::sent;
+}
+
+SendStatus Channel::try_send(Value value) {
+    check_send(*this);
+    return state()->try_send(value);
+}
+
+SendStatus Channel::send_until(Value& value,
+                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+    check_send(*this);
+    return state()->send_until(value, deadline);
+}
+
+Value Channel::recv() {
+    check_recv(*this);
+    Value out;
+    if (state()->recv_until(out, std::nullopt) == RecvStatus::closed) throw_closed_recv();
+    return out;
+}
+
+std::optional<Value> Channel::recv_for(std::chrono::nanoseconds timeout) {
+    check_recv(*this);
+    Value out;
+    switch (state()->recv_until(out, deadline_after(timeout))) {
+    case RecvStatus::received: return out;
+    case RecvStatus::empty: return std::nullopt;
+    case RecvStatus::closed: throw_closed_recv();
+    }
+    return std::nullopt;
+}
+
+std::optional<Value> Channel::try_recv() {
+    Value out;
+    if (try_recv(out) == RecvStatus::received) return out;
+    return std::nullopt;
+}
+
+RecvStatus Channel::try_recv(Value& out) {
+    check_recv(*this);
+    return state()->try_recv(out);
+}
+
+RecvStatus Channel::recv_until(Value& out,
+                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+    check_recv(*this);
+    return state()->recv_until(out, deadline);
+}
+
+bool Channel::close() noexcept { return state()->close(); }
+bool Channel::closed() const noexcept { return state()->closed(); }
+std::size_t Channel::size() const noexcept { return state()->size(); }
+std::size_t Channel::capacity() const noexcept { return state()->capacity(); }
+std::size_t Channel::sender_count() const noexcept {
+    return state()->senders.load(std::memory_order_relaxed);
+}
+std::size_t Channel::receiver_count() const noexcept {
+    return state()->receivers.load(std::memory_order_relaxed);
+}
+
+Channel::Iterator& Channel::Iterator::operator++() {
+    if (!channel_) return *this;
+    if (channel_->recv_until(current_, std::nullopt) != RecvStatus::received) {
+        channel_ = nullptr;
+        current_ = Value();
+    }
+    return *this;
+}
+
+std::optional<Selected> select(std::span<const Channel> channels,
+                               std::optional<std::chrono::nanoseconds> timeout) {
+    if (channels.empty()) throw UsageError("select needs at least one channel");
+    for (const Channel& c : channels) check_recv(c);
+    const auto deadline = timeout ? deadline_after(*timeout) : std::nullopt;
+    // Rotating start: under steady load every channel gets its turn to be looked at first.
+    static thread_local std::size_t rotation = 0;
+    const std::size_t start = rotation++;
+    const std::size_t n = channels.size();
+    std::optional<Selected> found;
+    const auto scan = [&] {
+        std::size_t closed = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = (start + k) % n;
+            Value v;
+            const RecvStatus status = channels[i].endpoint()->state().try_recv(v);
+            if (status == RecvStatus::received) {
+                found = Selected{i, std::move(v)};
+                return true;
+            }
+            closed += status == RecvStatus::closed;
+        }
+        if (closed == n) throw ChannelClosed("select: every channel is closed and drained");
+        return false;
+    };
+    if (detail::spin_then_yield(scan)) return found;
+    detail::EventCount& signal = detail::select_signal();
+    for (;;) {
+        const detail::EventCount::Key key = signal.prepare_wait();
+        bool ready;
+        try {
+            ready = scan();
+        } catch (...) {
+            signal.cancel_wait();
+            throw;
+        }
+        if (ready || detail::passed(deadline)) {
+            signal.cancel_wait();
+            return found;
+        }
+        signal.wait(key, deadline);
+    }
+}
+
+Value Convert<Channel>::to_value(const Channel& channel) { return Value::native(channel.endpoint()); }
+
+Channel Convert<Channel>::from_value(const Value& value) {
+    if (value.kind() == Kind::native)
+        if (auto endpoint = std::dynamic_pointer_cast<const ChannelEndpoint>(value.as_native()))
+            return Channel(std::move(endpoint));
+    throw ConversionError("expected a Channel, got " + value.repr());
+}
+
+} // namespace isolates

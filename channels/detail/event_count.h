@@ -1,0 +1,103 @@
+#pragma once
+// EventCount: a futex-backed "wait until something changed" primitive, after Dmitry Vyukov's
+// eventcount (https://www.1024cores.net/home/lock-free-algorithms/eventcounts) and folly's
+// EventCount. Waiters announce themselves in a counter; a notifier that sees no waiter does
+// nothing but one fence and one load, so waking costs nothing when nobody waits.
+//
+// Protocol (waiter):                       Protocol (notifier):
+//   key = ec.prepare_wait();                 make the condition true (push, close, ...)
+//   if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all()
+//   else ec.wait(key, deadline);
+// Either the waiter sees the condition in its re-check, or the notifier sees the waiter in the
+// counter and bumps the epoch the waiter sleeps on, so no wake-up is ever lost.
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+
+namespace isolates::detail {
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+class EventCount {
+public:
+    using Key = std::uint32_t;
+
+    /// Announces a waiter; returns the epoch to pass to wait(). Re-check the condition after it.
+    Key prepare_wait() noexcept {
+        waiters_.fetch_add(1, std::memory_order_seq_cst);
+        // Dekker-style pairing with the fence in notify: the waiter's counter increment and the
+        // notifier's condition write cannot both be missed by the other side.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        return epoch_.load(std::memory_order_seq_cst);
+    }
+
+    /// Withdraws a prepared wait whose re-check found the condition true.
+    void cancel_wait() noexcept {
+        // Relaxed: the counter is only a hint for notifiers; a stale non-zero value costs one
+        // needless wake-up, never a lost one.
+        waiters_.fetch_sub(1, std::memory_order_relaxed);
+    }
+
+    /// Sleeps until the epoch moves past `key` or `deadline` passes (a spurious return is
+    /// possible, callers re-check). Ends the prepared wait. False when the deadline passed.
+    bool wait(Key key, const Deadline& deadline) noexcept {
+        bool in_time = true;
+        if (epoch_.load(std::memory_order_seq_cst) == key) {
+            timespec relative{};
+            timespec* timeout = nullptr;
+            if (deadline) {
+                const auto left = *deadline - std::chrono::steady_clock::now();
+                if (left <= std::chrono::steady_clock::duration::zero()) {
+                    in_time = false;
+                } else {
+                    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+                    relative.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+                    relative.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+                    timeout = &relative;
+                }
+            }
+            // FUTEX_WAIT compares the word with `key` atomically with going to sleep, so a notify
+            // that bumped the epoch after our load makes it return at once (EAGAIN).
+            if (in_time &&
+                syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE,
+                        key, timeout, nullptr, 0) != 0 &&
+                errno == ETIMEDOUT)
+                in_time = false;
+        }
+        cancel_wait();
+        return in_time;
+    }
+
+    /// Wakes one waiter (when there is one). Call after making the condition true.
+    void notify_one() noexcept { notify(1); }
+    /// Wakes every waiter (when there is one).
+    void notify_all() noexcept { notify(INT_MAX); }
+
+private:
+    void notify(int count) noexcept {
+        std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with prepare_wait's fence
+        // Relaxed is enough after the fence: the fence orders this load after the condition write.
+        if (waiters_.load(std::memory_order_relaxed) == 0) return;
+        epoch_.fetch_add(1, std::memory_order_seq_cst);
+        syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, count,
+                nullptr, nullptr, 0);
+    }
+
+    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                  std::atomic<std::uint32_t>::is_always_lock_free);
+    // The epoch is the futex word; waiters sit on another cache line so that announcing a wait
+    // does not disturb sleepers' word.
+    alignas(64) std::atomic<std::uint32_t> epoch_{0};
+    alignas(64) std::atomic<std::uint32_t> waiters_{0};
+};
+
+} // namespace isolates::detail

@@ -1,0 +1,58 @@
+#pragma once
+// The `isolates` built-in module's per-interpreter state and the helpers its objects share.
+// This folder is the one place outside interp/ that uses the CPython API: it is the Python face
+// of channels/. Every function here runs with the current interpreter's GIL held.
+
+#include <chrono>
+#include <optional>
+#include <span>
+
+#include "interp/detail/object.h"
+#include "interp/detail/python.h"
+
+namespace isolates::python {
+
+/// Heap types and exceptions, one set per interpreter (module state, never static).
+struct ModuleState {
+    detail::Object channel_type;
+    detail::Object buffer_type;
+    detail::Object channel_error;
+    detail::Object channel_closed;
+    detail::Object channel_empty;
+    detail::Object channel_full;
+    detail::Object not_shareable;
+};
+
+/// The state of the module that defined `type` (one of our heap types).
+ModuleState& state_of(PyTypeObject* type);
+/// The state of this interpreter's `isolates` module, importing it if needed; nullptr with a
+/// Python exception set on failure.
+ModuleState* current_state();
+
+/// Sets the Python exception for the C++ exception in flight (call inside catch).
+void set_error_from_current_exception(const ModuleState& state) noexcept;
+
+/// Parses a `timeout` argument (None or seconds as int/float >= 0) into a deadline; false with
+/// ValueError/TypeError set when invalid. `forever` is set for None.
+bool parse_timeout(PyObject* timeout, std::optional<std::chrono::steady_clock::time_point>& deadline,
+                   bool& is_zero);
+
+/// Fast-call argument parsing: fills `out` (borrowed, nullptr when absent) from positional and
+/// keyword arguments named `names`; the first `required` are mandatory and at most
+/// `max_positional` may be positional. False with TypeError set on bad arguments.
+bool parse_arguments(const char* function, PyObject* const* args, Py_ssize_t nargs,
+                     PyObject* kwnames, std::span<const char* const> names,
+                     std::span<PyObject*> out, Py_ssize_t required, Py_ssize_t max_positional);
+
+/// Type specs and the dealloc functions that identify our objects in any interpreter (heap
+/// types differ per interpreter; their C functions do not).
+PyType_Spec* channel_type_spec();
+PyType_Spec* buffer_type_spec();
+void channel_dealloc(PyObject* self);
+void buffer_dealloc(PyObject* self);
+
+/// Module-level `select`.
+PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t nargs,
+                          PyObject* kwnames);
+
+} // namespace isolates::python
