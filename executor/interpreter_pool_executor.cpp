@@ -43,7 +43,7 @@ public:
     Timer() : thread_([this] { run(); }) {}
     ~Timer() { stop(); }
 
-    void schedule(Clock::time_point when, std::shared_ptr<StateBase> state, Kind kind,
+    void schedule(Clock::time_point when, std::weak_ptr<StateBase> state, Kind kind,
                   std::chrono::milliseconds backoff = {}) {
         bool earliest;
         {
@@ -69,7 +69,7 @@ public:
 private:
     struct Entry {
         Clock::time_point when;
-        std::shared_ptr<StateBase> state;
+        std::weak_ptr<StateBase> state; // a finished task's state is freed before its deadline
         Kind kind;
         std::chrono::milliseconds backoff;
         bool operator>(const Entry& other) const { return when > other.when; }
@@ -91,11 +91,12 @@ private:
             Entry entry = entries_.top();
             entries_.pop();
             lock.unlock();
-            if (entry.kind == Kind::timeout) {
-                entry.state->stop(std::make_exception_ptr(TimeoutError("task timed out")),
-                                  Outcome::timed_out);
-            } else {
-                entry.state->stop_if_running();
+            if (auto state = entry.state.lock()) {
+                if (entry.kind == Kind::timeout)
+                    state->stop(std::make_exception_ptr(TimeoutError("task timed out")),
+                                Outcome::timed_out);
+                else
+                    state->stop_if_running();
             }
             entry = {};
             lock.lock();
