@@ -19,6 +19,11 @@ usage: $0 setup|demo|test|bench [args]
   setup         install packages, build for every usable CPython >= 3.12
   demo [args]   build for the newest CPython and run samples/parallel_count
   test [args]   build and run the tests for every usable CPython (args go to doctest)
+  test --sanitize [args]
+                the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
+                ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X)
+  fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest CPython) and
+                run them for about that many seconds in total (default 60)
   bench [args]  build for the newest CPython and run the benchmarks
 EOF
   exit 2
@@ -111,7 +116,7 @@ find_pythons() {
   ((${#py_exes[@]})) || no_python "no usable CPython found."
 }
 
-# build_for INDEX: configure once, then let ninja (and meson's own regeneration) do the rest.
+# build_for INDEX [ninja targets]: configure once, then let ninja (and meson's own regeneration) do the rest.
 # Runs in a subshell so PKG_CONFIG_PATH stays scoped; every step is checked explicitly because
 # callers use `build_for ... || ...`, which switches off set -e inside.
 build_for() (
@@ -121,7 +126,7 @@ build_for() (
     meson setup "$dir" "-Dpython_embed=python-$ver-embed" --buildtype=debugoptimized \
       "${meson_extra_args[@]}" || return 1
   fi
-  ninja -C "$dir" || return 1
+  ninja -C "$dir" "${@:2}" || return 1
 )
 
 # run_built PATH [args]: replaces this script with a program from the newest build.
@@ -175,6 +180,87 @@ run_tests_for() {
   fi
 }
 
+# --- Sanitizers ------------------------------------------------------------------------------
+# libpython is not instrumented: a sanitizer build switches CPython to plain malloc (see
+# interp/runtime.cpp) and tests/sanitizers/*.supp hides reports from CPython internals only.
+sanitizers=(asan tsan)
+supp="$PWD/tests/sanitizers"
+
+# use_sanitizer asan|tsan: selects that build variant for build_for and run_tests_for.
+use_sanitizer() {
+  # allocator_may_return_null: the tests ask for impossible allocations on purpose (MemoryError).
+  case $1 in
+    asan)
+      build_variant=asan-
+      meson_extra_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dsanitize_tests=true)
+      test_env=(
+        "ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
+        "LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0"
+        "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
+      ) ;;
+    tsan)
+      build_variant=tsan-
+      meson_extra_args=(-Db_sanitize=thread -Dsanitize_tests=true)
+      test_env=(
+        "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1:suppressions=$supp/tsan.supp"
+      ) ;;
+  esac
+}
+
+# --- Fuzzing ---------------------------------------------------------------------------------
+# clang 16, not Debian 12's default clang 14: interp/convert.h captures structured bindings in
+# lambdas (C++20), which clang supports only from version 16.
+fuzz_packages=(clang-16 libclang-rt-16-dev)
+fuzz_cxx=clang++-16
+fuzz_targets=(value_wire_fuzzer value_python_fuzzer)
+
+# fuzz_run SECONDS: builds the fuzz targets for the newest CPython and runs each for its share.
+fuzz_run() {
+  local seconds=$1 i=0 dir target share status failed=0 total_execs=0
+  packages+=("${fuzz_packages[@]}")
+  ensure_packages
+  find_pythons
+  header 0
+  build_variant=fuzz-
+  meson_extra_args=(-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+                    -Dcpp_args=-fsanitize=fuzzer-no-link -Dsanitize_tests=true)
+  dir="$build_root/fuzz-py${py_versions[0]}"
+  local ninja_targets=()
+  for target in "${fuzz_targets[@]}"; do ninja_targets+=("tests/fuzz/$target"); done
+  if ! CXX=$fuzz_cxx build_for 0 "${ninja_targets[@]}"; then
+    echo "FAILED: fuzz build"
+    echo "0 passed, 1 failed"
+    return 1
+  fi
+  share=$(( seconds / ${#fuzz_targets[@]} )); ((share > 0)) || share=1
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:allocator_may_return_null=1"
+  export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
+  for target in "${fuzz_targets[@]}"; do
+    # New inputs go to the build dir; the committed seeds in tests/fuzz/corpus/ stay unchanged.
+    local work="$dir/corpus/$target" artifacts="$dir/artifacts/$target/" log="$dir/$target.log"
+    mkdir -p "$work" "$artifacts"
+    echo "-- $target for ${share}s"
+    status=0
+    "$dir/tests/fuzz/$target" -max_total_time="$share" -print_final_stats=1 \
+      -artifact_prefix="$artifacts" "$work" "tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+    local execs
+    execs=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+).*/\1/p' "$log" | tail -n1)
+    total_execs=$((total_execs + ${execs:-0}))
+    if ((status != 0)); then
+      failed=$((failed + 1))
+      tail -n 60 "$log"
+      echo "FAILED: $target exited with status $status; reproducer(s):" $(ls "$artifacts")
+      echo "  rerun one with: $dir/tests/fuzz/$target $artifacts<file>"
+    else
+      echo "   ${execs:-?} executions, $(ls "$work" | wc -l) inputs in the working corpus, no crash"
+    fi
+  done
+  echo "fuzzing: $total_execs executions in total"
+  echo "$(( ${#fuzz_targets[@]} - failed )) passed, $failed failed"
+  ((failed == 0))
+}
+
 cmd=${1:-}
 (($#)) && shift
 case $cmd in
@@ -193,18 +279,27 @@ case $cmd in
   test)
     ensure_packages
     find_pythons
-    for i in "${!py_versions[@]}"; do
-      header "$i"
-      if build_for "$i"; then
-        run_tests_for "$i" "$@"
-      else
-        # Counted as a failure so the final line alone tells CI something is wrong.
-        echo "FAILED: build for Python ${py_versions[$i]}" >&2
-        total_failed=$((total_failed + 1))
-      fi
+    variants=(plain)
+    if [[ ${1:-} == --sanitize ]]; then shift; variants=("${sanitizers[@]}"); fi
+    for variant in "${variants[@]}"; do
+      [[ $variant != plain ]] && use_sanitizer "$variant"
+      for i in "${!py_versions[@]}"; do
+        [[ $variant != plain ]] && echo "== $variant"
+        header "$i"
+        if build_for "$i"; then
+          run_tests_for "$i" "$@"
+        else
+          # Counted as a failure so the final line alone tells CI something is wrong.
+          echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
+          total_failed=$((total_failed + 1))
+        fi
+      done
     done
     echo "$total_passed passed, $total_failed failed"
     ((total_failed == 0))
+    ;;
+  fuzz)
+    fuzz_run "${1:-60}"
     ;;
   bench)
     ensure_packages

@@ -2,6 +2,7 @@
 
 #include "interp/wire.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
@@ -24,11 +25,6 @@ enum Tag : std::uint8_t {
     tag_tuple = 0x09, tag_list = 0x0a, tag_dict = 0x0b, tag_set = 0x0c, tag_frozenset = 0x0d,
 };
 
-/// Whether a value of this kind (given its items' hashability) could be a set item or dict key.
-bool hashable_kind(Kind kind) noexcept {
-    return kind != Kind::list && kind != Kind::dict && kind != Kind::set && kind != Kind::native;
-}
-
 /// Validates UTF-8 that may hold lone surrogates encoded as three bytes (ED A0..BF 80..BF), the
 /// 'surrogatepass' form. Returns the offset of the first bad byte or npos; sets `surrogates`.
 std::size_t check_utf8_surrogatepass(std::string_view text, bool& surrogates) noexcept {
@@ -48,66 +44,166 @@ std::size_t check_utf8_surrogatepass(std::string_view text, bool& surrogates) no
     return std::string_view::npos;
 }
 
+// --- Structural hashes, to refuse duplicate set items and dict keys ---------------------------
+
+/// What put/get learn about a value on the way: whether it could be a set item or dict key, and
+/// a hash consistent with Value's == (equal Values hash equal). Computed bottom-up, so the whole
+/// value is hashed once.
+struct Facts {
+    bool hashable = true;
+    std::uint64_t hash = 0;
+};
+
+std::uint64_t mix(std::uint64_t x) noexcept { // splitmix64's finaliser
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+std::uint64_t hash_bytes(std::span<const std::byte> data, std::uint64_t seed) noexcept {
+    std::uint64_t h = mix(seed ^ data.size());
+    std::size_t k = 0;
+    for (; k + 8 <= data.size(); k += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, data.data() + k, 8);
+        h = mix(h ^ word);
+    }
+    std::uint64_t tail = 0;
+    for (std::size_t j = 0; k + j < data.size(); ++j)
+        tail |= std::uint64_t{std::to_integer<std::uint8_t>(data[k + j])} << (8 * j);
+    return mix(h ^ tail ^ 0x8000000000000000ull);
+}
+
+/// Facts of a container from its items' facts: ordered kinds chain the hashes, unordered kinds
+/// sum them so that order does not matter (as for ==).
+class ContainerFacts {
+public:
+    explicit ContainerFacts(Kind kind)
+        : kind_(kind), ordered_(kind == Kind::tuple || kind == Kind::list),
+          hash_(mix(static_cast<std::uint64_t>(kind) + 0x51ed27)) {}
+    void add(const Facts& item) {
+        hashable_ = hashable_ && item.hashable;
+        if (ordered_) hash_ = mix(hash_ ^ item.hash);
+        else sum_ += mix(item.hash);
+    }
+    void add_pair(const Facts& key, const Facts& value) { sum_ += mix(key.hash ^ mix(value.hash + 1)); }
+    Facts finish(std::size_t count) const {
+        const bool hashable = (kind_ == Kind::tuple || kind_ == Kind::frozenset) && hashable_;
+        return {hashable, mix(hash_ ^ sum_ ^ count)};
+    }
+
+private:
+    Kind kind_;
+    bool ordered_;
+    bool hashable_ = true;
+    std::uint64_t hash_;
+    std::uint64_t sum_ = 0;
+};
+
+/// Index of the first item (in order) equal to an earlier one, or npos. `hashes[k]` is the hash
+/// of `items[k]` (for a dict: of its key).
+template <class Items, class Key>
+std::size_t first_duplicate(const Items& items, const std::vector<std::uint64_t>& hashes, Key key) {
+    std::vector<std::size_t> order(hashes.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return hashes[a] != hashes[b] ? hashes[a] < hashes[b] : a < b;
+    });
+    // Within a run of equal hashes indices ascend, so the first match after i is a later copy;
+    // stopping there keeps many equal items linear (only true hash collisions cost more).
+    std::size_t found = std::string_view::npos;
+    for (std::size_t i = 0; i < order.size(); ++i)
+        for (std::size_t j = i + 1; j < order.size() && hashes[order[j]] == hashes[order[i]]; ++j)
+            if (key(items[order[i]]) == key(items[order[j]])) {
+                found = std::min(found, order[j]);
+                break;
+            }
+    return found;
+}
+
+const Value& itself(const Value& v) { return v; }
+const Value& key_of(const std::pair<Value, Value>& p) { return p.first; }
+
 // --- Encoding --------------------------------------------------------------------------------
 
 class Encoder {
 public:
     std::vector<std::byte> out;
 
-    /// Appends `v`; returns whether it is hashable (may be a set item or dict key).
-    bool put(const Value& v) {
+    /// Appends `v`; returns its facts (hashable, hash).
+    Facts put(const Value& v) {
         switch (v.kind()) {
-        case Kind::none: tag(tag_none); return true;
-        case Kind::boolean: tag(v.as_bool() ? tag_true : tag_false); return true;
+        case Kind::none: tag(tag_none); return {true, mix(1)};
+        case Kind::boolean: tag(v.as_bool() ? tag_true : tag_false); return {true, mix(2 + v.as_bool())};
         case Kind::integer: {
             const std::vector<std::byte> le = v.int_bytes();
             tag(tag_int);
             uvar(le.size());
             raw(le);
-            return true;
+            return {true, hash_bytes(le, tag_int)};
         }
-        case Kind::floating: tag(tag_float); f64(v.as_double()); return true;
+        case Kind::floating: {
+            tag(tag_float);
+            f64(v.as_double());
+            return {true, mix(std::bit_cast<std::uint64_t>(v.as_double()) ^ tag_float)};
+        }
         case Kind::complex: {
             const auto c = v.as_complex();
             tag(tag_complex);
             f64(c.real());
             f64(c.imag());
-            return true;
+            return {true, mix(mix(std::bit_cast<std::uint64_t>(c.real())) ^
+                              std::bit_cast<std::uint64_t>(c.imag()) ^ tag_complex)};
         }
         case Kind::str: {
-            const auto text = v.as_str();
+            const auto text = std::as_bytes(std::span<const char>(v.as_str().data(), v.as_str().size()));
             tag(v.node()->flags & detail::str_surrogates ? tag_str_surrogates : tag_str);
             uvar(text.size());
-            raw(std::as_bytes(std::span<const char>(text.data(), text.size())));
-            return true;
+            raw(text);
+            return {true, hash_bytes(text, tag_str)};
         }
         case Kind::bytes:
             tag(tag_bytes);
             uvar(v.as_bytes().size());
             raw(v.as_bytes());
-            return true;
+            return {true, hash_bytes(v.as_bytes(), tag_bytes)};
         case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset: {
             const Kind kind = v.kind();
             const bool set_like = kind == Kind::set || kind == Kind::frozenset;
             tag(kind == Kind::tuple ? tag_tuple : kind == Kind::list ? tag_list
                 : kind == Kind::set ? tag_set : tag_frozenset);
             uvar(v.items().size());
-            bool all_hashable = true;
+            ContainerFacts facts(kind);
+            std::vector<std::uint64_t> hashes;
             for (const Value& item : v.items()) {
-                const bool hashable = put(item);
-                if (set_like && !hashable) unhashable(kind, item);
-                all_hashable = all_hashable && hashable;
+                const Facts item_facts = put(item);
+                if (set_like && !item_facts.hashable) unhashable(kind, item);
+                facts.add(item_facts);
+                if (set_like) hashes.push_back(item_facts.hash);
             }
-            return hashable_kind(kind) && all_hashable;
+            if (set_like) {
+                const std::size_t dup = first_duplicate(v.items(), hashes, itself);
+                if (dup != std::string_view::npos) duplicate(kind, v.items()[dup]);
+            }
+            return facts.finish(v.items().size());
         }
-        case Kind::dict:
+        case Kind::dict: {
             tag(tag_dict);
             uvar(v.dict_items().size());
+            ContainerFacts facts(Kind::dict);
+            std::vector<std::uint64_t> hashes;
             for (const auto& [key, value] : v.dict_items()) {
-                if (!put(key)) unhashable(Kind::dict, key);
-                put(value);
+                const Facts key_facts = put(key);
+                if (!key_facts.hashable) unhashable(Kind::dict, key);
+                facts.add_pair(key_facts, put(value));
+                hashes.push_back(key_facts.hash);
             }
-            return false;
+            const std::size_t dup = first_duplicate(v.dict_items(), hashes, key_of);
+            if (dup != std::string_view::npos) duplicate(Kind::dict, v.dict_items()[dup].first);
+            return facts.finish(v.dict_items().size());
+        }
         case Kind::native:
             throw ConversionError("wire: cannot encode a native Value (" +
                                   std::string(v.as_native()->type_name()) +
@@ -137,6 +233,11 @@ private:
                               (container == Kind::dict ? " key" : " item") +
                               "; Python could not build it");
     }
+    [[noreturn]] static void duplicate(Kind container, const Value& item) {
+        throw ConversionError("wire: cannot encode a " + std::string(kind_name(container)) +
+                              " holding " + item.repr().substr(0, 80) + " twice" +
+                              (container == Kind::dict ? " as a key" : ""));
+    }
 };
 
 // --- Decoding --------------------------------------------------------------------------------
@@ -154,8 +255,8 @@ public:
                      std::to_string(version) + ")",
                  3);
         pos_ = 4;
-        bool hashable = false;
-        Value value = get(0, hashable);
+        Facts facts;
+        Value value = get(0, facts);
         if (pos_ != data_.size())
             fail(std::to_string(data_.size() - pos_) + " trailing bytes after the value", pos_);
         return value;
@@ -206,15 +307,15 @@ private:
         return std::bit_cast<double>(bits);
     }
 
-    /// Reads one value nested inside `depth` containers; sets `hashable`.
-    Value get(std::size_t depth, bool& hashable) {
+    /// Reads one value nested inside `depth` containers; sets its facts.
+    Value get(std::size_t depth, Facts& facts) {
         const std::size_t at = pos_;
         const std::uint8_t t = byte();
-        hashable = true;
+        facts = {true, 0};
         switch (t) {
-        case tag_none: return Value();
-        case tag_false: return Value::boolean(false);
-        case tag_true: return Value::boolean(true);
+        case tag_none: facts.hash = mix(1); return Value();
+        case tag_false: facts.hash = mix(2); return Value::boolean(false);
+        case tag_true: facts.hash = mix(3); return Value::boolean(true);
         case tag_int: {
             const std::size_t n = length(1);
             if (n == 0) fail("int with no bytes (0 is one zero byte)", at);
@@ -225,17 +326,26 @@ private:
                 if ((top == 0x00 && !next_negative) || (top == 0xff && next_negative))
                     fail("int not in its shortest two's complement form", at);
             }
+            facts.hash = hash_bytes(le, tag_int);
             return Value::integer_from_bytes(le);
         }
-        case tag_float: return Value::floating(f64());
+        case tag_float: {
+            const double d = f64();
+            facts.hash = mix(std::bit_cast<std::uint64_t>(d) ^ tag_float);
+            return Value::floating(d);
+        }
         case tag_complex: {
             const double real = f64();
-            return Value::complex(real, f64());
+            const double imag = f64();
+            facts.hash = mix(mix(std::bit_cast<std::uint64_t>(real)) ^
+                             std::bit_cast<std::uint64_t>(imag) ^ tag_complex);
+            return Value::complex(real, imag);
         }
         case tag_str: case tag_str_surrogates: {
             const std::size_t n = length(1);
             const std::size_t text_at = pos_;
             const auto part = take(n);
+            facts.hash = hash_bytes(part, tag_str);
             const std::string_view text(reinterpret_cast<const char*>(part.data()), n);
             if (t == tag_str) {
                 const std::size_t bad = detail::check_utf8(text).error_offset;
@@ -251,31 +361,49 @@ private:
             node->payload<char>()[n] = '\0';
             return detail::Node::wrap(node);
         }
-        case tag_bytes: return Value::bytes(take(length(1)));
+        case tag_bytes: {
+            const auto data = take(length(1));
+            facts.hash = hash_bytes(data, tag_bytes);
+            return Value::bytes(data);
+        }
         case tag_tuple: case tag_list: case tag_set: case tag_frozenset: {
+            const Kind kind = t == tag_tuple ? Kind::tuple : t == tag_list ? Kind::list
+                              : t == tag_set ? Kind::set : Kind::frozenset;
             if (depth + 1 > max_nesting)
                 fail("containers nested more than " + std::to_string(max_nesting) + " levels deep",
                      at);
-            const bool set_like = t == tag_set || t == tag_frozenset;
+            const bool set_like = kind == Kind::set || kind == Kind::frozenset;
             const std::size_t n = length(1);
             std::vector<Value> items;
             items.reserve(n);
-            bool all_hashable = true;
+            std::vector<std::uint64_t> hashes;
+            std::vector<std::size_t> offsets;
+            ContainerFacts container(kind);
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t item_at = pos_;
-                bool item_hashable = false;
-                items.push_back(get(depth + 1, item_hashable));
-                if (set_like && !item_hashable)
+                Facts item;
+                items.push_back(get(depth + 1, item));
+                if (set_like && !item.hashable)
                     fail(std::string("unhashable ") + std::string(kind_name(items.back().kind())) +
-                             " inside a set",
+                             " inside a " + std::string(kind_name(kind)),
                          item_at);
-                all_hashable = all_hashable && item_hashable;
+                container.add(item);
+                if (set_like) {
+                    hashes.push_back(item.hash);
+                    offsets.push_back(item_at);
+                }
             }
-            switch (t) {
-            case tag_tuple: hashable = all_hashable; return Value::tuple(std::move(items));
-            case tag_list: hashable = false; return Value::list(std::move(items));
-            case tag_set: hashable = false; return Value::set(std::move(items));
-            default: hashable = all_hashable; return Value::frozenset(std::move(items));
+            if (set_like) {
+                const std::size_t dup = first_duplicate(items, hashes, itself);
+                if (dup != std::string_view::npos)
+                    fail("duplicate item in a " + std::string(kind_name(kind)), offsets[dup]);
+            }
+            facts = container.finish(n);
+            switch (kind) {
+            case Kind::tuple: return Value::tuple(std::move(items));
+            case Kind::list: return Value::list(std::move(items));
+            case Kind::set: return Value::set(std::move(items));
+            default: return Value::frozenset(std::move(items));
             }
         }
         case tag_dict: {
@@ -285,18 +413,26 @@ private:
             const std::size_t n = length(2);
             std::vector<std::pair<Value, Value>> items;
             items.reserve(n);
+            std::vector<std::uint64_t> hashes;
+            std::vector<std::size_t> offsets;
+            ContainerFacts container(Kind::dict);
             for (std::size_t k = 0; k < n; ++k) {
                 const std::size_t key_at = pos_;
-                bool key_hashable = false, value_hashable = false;
-                Value key = get(depth + 1, key_hashable);
-                if (!key_hashable)
+                Facts key_facts, value_facts;
+                Value key = get(depth + 1, key_facts);
+                if (!key_facts.hashable)
                     fail(std::string("unhashable ") + std::string(kind_name(key.kind())) +
                              " as a dict key",
                          key_at);
-                Value value = get(depth + 1, value_hashable);
+                Value value = get(depth + 1, value_facts);
                 items.emplace_back(std::move(key), std::move(value));
+                container.add_pair(key_facts, value_facts);
+                hashes.push_back(key_facts.hash);
+                offsets.push_back(key_at);
             }
-            hashable = false;
+            const std::size_t dup = first_duplicate(items, hashes, key_of);
+            if (dup != std::string_view::npos) fail("duplicate dict key", offsets[dup]);
+            facts = container.finish(n);
             return Value::dict(std::move(items));
         }
         default:

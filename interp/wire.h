@@ -20,8 +20,9 @@
 ///
 /// Exactly one encoding exists per Value, so decode(encode(v)) == v and encode(decode(b)) == b.
 /// Decoding is strict and never trusts a length: every malformed input throws ConversionError
-/// naming the byte offset. Set items and dict keys must be hashable kinds (what Python could
-/// build); duplicates are not checked here and collapse as in Python when materialised.
+/// naming the byte offset. Set items and dict keys must be hashable kinds and distinct Values
+/// (what Python could build); items that are distinct Values but equal in Python (1, 1.0, True)
+/// collapse as in Python when materialised.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,13 +37,13 @@ namespace isolates::wire {
 inline constexpr std::uint8_t version = 1;
 
 /// Encodes `value`. Throws ConversionError for a native Value (buffers and channel handles are
-/// process-local) or an unhashable set item or dict key. Allocates; never touches Python.
+/// process-local), an unhashable set item or dict key, or a duplicate one. Allocates; never touches Python.
 std::vector<std::byte> encode(const Value& value);
 
 /// Decodes exactly one Value filling all of `data`. Throws ConversionError with the byte offset
 /// on any malformed input: bad header or version, unknown tag, truncation, a non-minimal length
-/// or int, invalid UTF-8, nesting deeper than max_nesting, an unhashable set item or dict key,
-/// trailing bytes. Memory use is bounded by a small multiple of data.size().
+/// or int, invalid UTF-8, nesting deeper than max_nesting, an unhashable or duplicate set item or
+/// dict key, trailing bytes. Memory use is bounded by a small multiple of data.size().
 Value decode(std::span<const std::byte> data);
 
 } // namespace isolates::wire

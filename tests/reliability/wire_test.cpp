@@ -1,6 +1,9 @@
 // The wire format: every kind round-trips exactly, and malformed bytes fail with an offset.
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -132,6 +135,29 @@ TEST_CASE("Wire.unhashable_set_items_and_dict_keys_are_refused_both_ways") {
     check_round_trip(Value::dict({{Value::tuple({1, Value::frozenset({2})}), Value::list({})}}));
 }
 
+TEST_CASE("Wire.duplicate_set_items_and_dict_keys_are_refused_both_ways") {
+    CHECK_THROWS_WITH_AS(wire::encode(Value::set({1, 2, 1})), doctest::Contains("1 twice"),
+                         ConversionError);
+    CHECK_THROWS_WITH_AS(wire::encode(Value::dict({{"k", 1}, {"j", 2}, {"k", 3}})),
+                         doctest::Contains("'k' twice as a key"), ConversionError);
+    // Sets compare without order, so these two frozensets are the same item.
+    CHECK_THROWS_AS(wire::encode(Value::set({Value::frozenset({1, 2}), Value::frozenset({2, 1})})),
+                    ConversionError);
+    CHECK(decode_error(framed({0x0c, 0x03, 0x00, 0x02, 0x00})) ==
+          "wire: duplicate item in a set at byte 8");
+    CHECK(decode_error(framed({0x0b, 0x02, 0x02, 0x00, 0x02, 0x01})) ==
+          "wire: duplicate dict key at byte 8");
+    // Distinct Values that Python deems equal are kept apart here, merged by Python.
+    check_round_trip(Value::set({1, 1.0, true}));
+    check_round_trip(Value::set({Value::floating(0.0), Value::floating(-0.0)}));
+    std::vector<Value> many(100000, Value());
+    CHECK_THROWS_AS(wire::encode(Value::set(many)), ConversionError); // fast, not quadratic
+    std::vector<Value> distinct;
+    for (int k = 0; k < 100000; ++k) distinct.push_back(k);
+    const auto encoded = wire::encode(Value::frozenset(distinct));
+    CHECK(wire::encode(wire::decode(encoded)) == encoded); // (Value's == on sets is quadratic)
+}
+
 TEST_CASE("Wire.malformed_input_fails_with_the_offset") {
     CHECK(decode_error({}) == "wire: not isolates wire data: no 'ISV' header at byte 0");
     CHECK(decode_error(bytes_of({'I', 'S', 'X', 1, 0})) ==
@@ -189,6 +215,29 @@ TEST_CASE("Wire.nesting_is_limited_like_values") {
     CHECK(decode_error(nested(max_nesting + 1)) ==
           "wire: containers nested more than 1000 levels deep at byte " +
               std::to_string(4 + 2 * max_nesting));
+}
+
+TEST_CASE("Wire.committed_corpus_round_trips") {
+    // tests/fuzz/make_corpus.py encodes Python values with its own, independent encoder.
+    const std::filesystem::path folder =
+        std::filesystem::path(ISOLATES_SOURCE_DIR) / "tests/fuzz/corpus/value_wire_fuzzer";
+    REQUIRE(std::filesystem::is_directory(folder));
+    int valid = 0, malformed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::vector<char> chars{std::istreambuf_iterator<char>(in), {}};
+        const auto data = std::as_bytes(std::span(chars));
+        CAPTURE(entry.path().filename().string());
+        if (decode_error(data).empty()) {
+            const auto again = wire::encode(wire::decode(data));
+            CHECK(std::equal(again.begin(), again.end(), data.begin(), data.end()));
+            ++valid;
+        } else {
+            ++malformed;
+        }
+    }
+    CHECK(valid == 42);
+    CHECK(malformed == 15);
 }
 
 } // TEST_SUITE
