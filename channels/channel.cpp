@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <climits>
+
 #include <new>
 #include <string>
 #include <vector>
@@ -94,8 +96,10 @@ std::size_t ChannelState::size() const noexcept {
 }
 
 void ChannelState::notify_sent() noexcept {
-    not_empty_.notify_one();
-    select_signal().notify_all();
+    // One fence for both: it orders the push before the two waiter-count loads.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    not_empty_.notify_after_fence(1);
+    select_signal().notify_after_fence(INT_MAX);
 }
 
 SendStatus ChannelState::try_send(Value& value) {
@@ -147,7 +151,7 @@ SendStatus ChannelState::send_until(Value& value, const Deadline& deadline) {
     }
 }
 
-RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) {
+RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) noexcept {
     RecvStatus status = RecvStatus::empty;
     if (spin_then_yield([&] { return (status = try_recv(out)) != RecvStatus::empty; }))
         return status;

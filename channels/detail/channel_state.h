@@ -33,7 +33,7 @@ public:
     RecvStatus try_recv(Value& out) noexcept;
     /// Blocking with an optional deadline; on timeout `full` / `empty`.
     SendStatus send_until(Value& value, const Deadline& deadline);
-    RecvStatus recv_until(Value& out, const Deadline& deadline);
+    RecvStatus recv_until(Value& out, const Deadline& deadline) noexcept;
 
     bool close() noexcept;
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }

@@ -78,19 +78,26 @@ public:
     }
 
     /// Wakes one waiter (when there is one). Call after making the condition true.
-    void notify_one() noexcept { notify(1); }
-    /// Wakes every waiter (when there is one).
-    void notify_all() noexcept { notify(INT_MAX); }
-
-private:
-    void notify(int count) noexcept {
+    void notify_one() noexcept {
         std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with prepare_wait's fence
+        notify_after_fence(1);
+    }
+    /// Wakes every waiter (when there is one).
+    void notify_all() noexcept {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        notify_after_fence(INT_MAX);
+    }
+    /// notify for a caller that has issued the seq_cst fence itself after making the condition
+    /// true: one fence then serves several EventCounts.
+    void notify_after_fence(int count) noexcept {
         // Relaxed is enough after the fence: the fence orders this load after the condition write.
         if (waiters_.load(std::memory_order_relaxed) == 0) return;
         epoch_.fetch_add(1, std::memory_order_seq_cst);
         syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, count,
                 nullptr, nullptr, 0);
     }
+
+private:
 
     static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
                   std::atomic<std::uint32_t>::is_always_lock_free);

@@ -134,16 +134,29 @@ PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
     Value value;
     if (!to_value(module, parsed[0], as_buffer, value)) return nullptr;
     detail::ChannelState& channel = state(self);
-    SendStatus status;
+    SendStatus status = SendStatus::full;
+    // Nothing may propagate out of the GIL-free region: the exception is carried across it.
+    std::exception_ptr error;
     try {
         status = channel.try_send(value);
-        if (status == SendStatus::full && !zero) {
-            Py_BEGIN_ALLOW_THREADS
-            status = channel.send_until(value, deadline);
-            Py_END_ALLOW_THREADS
-        }
     } catch (...) {
-        set_error_from_current_exception(module);
+        error = std::current_exception();
+    }
+    if (!error && status == SendStatus::full && !zero) {
+        Py_BEGIN_ALLOW_THREADS
+        try {
+            status = channel.send_until(value, deadline);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (...) {
+            set_error_from_current_exception(module);
+        }
         return nullptr;
     }
     switch (status) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -224,6 +225,37 @@ for timeout in (0.0015, 0.01, 0.0):
     // Sub-second precision: generous upper bounds, this machine is small and noisy.
     CHECK(in.eval("all(timeout <= took < timeout + 0.2 for timeout, took in timings)").as_bool());
     CHECK(in.eval("timings[0][1] < 0.05").as_bool());
+}
+
+TEST_CASE("PythonChannel.last_sender_endpoint_gone_ends_iteration_and_select_wakes" * doctest::timeout(60)) {
+    std::optional<Channel> ch(std::in_place, 16);
+    Channel rx = ch->receiver();
+    std::optional<Channel> tx = ch->sender();
+    ch.reset(); // from now on only `tx` may send
+    std::thread producer([tx = std::move(tx)]() mutable {
+        Interpreter in;
+        in.exec("def produce(tx):\n    for k in range(1000): tx.send(k)\n");
+        in.call("__main__:produce", *tx);
+        tx.reset(); // the last sender endpoint: the channel closes
+    });
+    Interpreter in;
+    in.exec("import isolates\ndef total(rx):\n    return sum(rx)\n"
+            "def wait_any(channels):\n    return isolates.select(channels, timeout=10)\n");
+    CHECK(in.call("__main__:total", rx).as_int64() == 999 * 1000 / 2);
+    producer.join();
+    CHECK(rx.closed());
+    CHECK(rx.sender_count() == 0);
+
+    Channel quiet(4), busy(4);
+    std::thread late([&] {
+        Interpreter other;
+        other.exec("import time\ndef later(ch):\n    time.sleep(0.02)\n    ch.send('woke')\n");
+        other.call("__main__:later", busy);
+    });
+    CHECK(in.call("__main__:wait_any", std::vector<Value>{Value(quiet), Value(busy)}).repr() == "(1, 'woke')");
+    late.join();
+    CHECK_THROWS_WITH_AS(in.eval("isolates.select([isolates.Channel()], timeout=0.001)"),
+                         doctest::Contains("ChannelEmpty"), PythonError);
 }
 
 } // TEST_SUITE
