@@ -1,7 +1,5 @@
 #include "executor/interpreter_pool_executor.h"
 
-#include <boost/lockfree/queue.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -12,6 +10,7 @@
 #include <semaphore>
 #include <thread>
 
+#include "executor/detail/task_queue.h"
 #include "interp/errors.h"
 
 namespace isolates {
@@ -175,8 +174,7 @@ public:
         bool make_interpreter();
         Task* take() {
             if (Task* task = pop_own()) return task;
-            Task* task = nullptr;
-            return pool_.queue_.pop(task) ? task : nullptr;
+            return pool_.pop_shared();
         }
         void execute(Task* raw);
 
@@ -221,7 +219,7 @@ public:
             workers_[*options.worker]->push_own(raw);
             wake(true); // only that worker can take it
         } else {
-            while (!queue_.push(raw)) std::this_thread::yield(); // allocation failure: retry
+            push_shared(raw);
             wake(false);
         }
         // A shutdown or breakage may have drained the queues just before our push.
@@ -258,8 +256,7 @@ public:
             task->state().fail(error, outcome);
             count(task->state());
         };
-        Task* task = nullptr;
-        while (queue_.pop(task)) dispose(task);
+        while (Task* task = pop_shared()) dispose(task);
         for (auto& worker : workers_)
             while (Task* own = worker->pop_own()) dispose(own);
     }
@@ -352,9 +349,31 @@ public:
 
     Options options_;
     std::vector<std::unique_ptr<Worker>> workers_;
-    // Michael & Scott, "Simple, Fast, and Practical Non-Blocking and Blocking Concurrent Queue
-    // Algorithms" (PODC 1996), as implemented by Boost.Lockfree; holds owning raw pointers.
-    boost::lockfree::queue<Task*> queue_{256};
+    /// The shared queue: the ring, then (only when the ring was full) the overflow list.
+    void push_shared(Task* task) {
+        // Once anything overflowed, later tasks go there too until it drains, roughly keeping
+        // submission order.
+        if (overflow_size_.load(std::memory_order_acquire) == 0 && ring_.try_push(task)) return;
+        std::lock_guard lock(overflow_mutex_);
+        overflow_.push_back(task);
+        overflow_size_.fetch_add(1, std::memory_order_release);
+    }
+    Task* pop_shared() {
+        if (Task* task = ring_.try_pop()) return task;
+        if (overflow_size_.load(std::memory_order_acquire) == 0) return nullptr;
+        std::lock_guard lock(overflow_mutex_);
+        if (overflow_.empty()) return nullptr;
+        Task* task = overflow_.front();
+        overflow_.pop_front();
+        overflow_size_.fetch_sub(1, std::memory_order_release);
+        return task;
+    }
+
+    // Owning raw pointers: a task is deleted by whoever pops it.
+    detail::TaskQueue ring_{8192};
+    std::mutex overflow_mutex_;
+    std::deque<Task*> overflow_;                // guarded by overflow_mutex_
+    std::atomic<std::size_t> overflow_size_{0}; // lets pop_shared skip the lock when empty
     std::unique_ptr<std::counting_semaphore<>> slots_; // queue_bound, when set
     Timer timer_;
 

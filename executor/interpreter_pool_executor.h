@@ -4,9 +4,9 @@
 /// Value arguments), Python source, or C++ callables given the worker's Interpreter. Every
 /// submission returns a Future that always resolves.
 ///
-/// Scheduling: one shared lock-free queue (Boost.Lockfree's Michael-Scott queue) that every
-/// worker takes from, plus one small queue per worker for submit_to(); idle workers sleep on an
-/// event count, and a submit wakes one only when one sleeps. Timeouts and running-task
+/// Scheduling: one shared queue (a Vyukov bounded MPMC ring, with a locked overflow list when it
+/// is full) that every worker takes from, plus one small queue per worker for submit_to(); idle
+/// workers sleep on an event count, and a submit wakes one only when one sleeps. Timeouts and running-task
 /// cancellation go through Interpreter::interrupt().
 
 #include <chrono>
