@@ -16,8 +16,9 @@ namespace detail {
 
 namespace {
 /// How long a blocking call keeps retrying before it sleeps: long enough to cover a peer on
-/// another core answering (a few microseconds), short enough not to burn a core.
-constexpr int spin_rounds = 64;
+/// another core answering or a wake-up in flight (a few microseconds), short enough not to burn
+/// a core. Then a few yields, which hand the core to a peer waiting to run on this one.
+constexpr auto spin_budget = std::chrono::microseconds(20);
 constexpr int yield_rounds = 4;
 
 inline void cpu_relax() noexcept {
@@ -30,9 +31,15 @@ inline void cpu_relax() noexcept {
 
 /// Spins, then yields, retrying `attempt` until it returns true or the budget is spent.
 template <class F> bool spin_then_yield(F&& attempt) {
-    for (int k = 0; k < spin_rounds; ++k) {
+    std::chrono::steady_clock::time_point end{};
+    for (int k = 0;; ++k) {
         if (attempt()) return true;
         for (int p = 0; p < 8; ++p) cpu_relax();
+        if (k % 16 == 15) { // the clock costs ~20 ns: look at it now and then
+            const auto now = std::chrono::steady_clock::now();
+            if (end == std::chrono::steady_clock::time_point{}) end = now + spin_budget;
+            else if (now >= end) break;
+        }
     }
     for (int k = 0; k < yield_rounds; ++k) {
         if (attempt()) return true;
@@ -98,8 +105,8 @@ std::size_t ChannelState::size() const noexcept {
 void ChannelState::notify_sent() noexcept {
     // One fence for both: it orders the push before the two waiter-count loads.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    not_empty_.notify_after_fence(1);
-    select_signal().notify_after_fence(INT_MAX);
+    not_empty_.notify_after_fence();
+    select_signal().notify_after_fence();
 }
 
 SendStatus ChannelState::try_send(Value& value) {
@@ -124,7 +131,7 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
     RawValue raw;
     if (pop(raw)) {
         out = Value::from_raw(raw);
-        not_full_.notify_one();
+        not_full_.notify();
         return RecvStatus::received;
     }
     if (!closed()) return RecvStatus::empty;
@@ -168,9 +175,9 @@ RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) noexce
 
 bool ChannelState::close() noexcept {
     if (closed_.exchange(true, std::memory_order_acq_rel)) return false;
-    not_empty_.notify_all();
-    not_full_.notify_all();
-    select_signal().notify_all();
+    not_empty_.notify();
+    not_full_.notify();
+    select_signal().notify();
     return true;
 }
 

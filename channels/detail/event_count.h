@@ -6,7 +6,7 @@
 //
 // Protocol (waiter):                       Protocol (notifier):
 //   key = ec.prepare_wait();                 make the condition true (push, close, ...)
-//   if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all()
+//   if (condition) { ec.cancel_wait(); }     ec.notify()
 //   else ec.wait(key, deadline);
 // Either the waiter sees the condition in its re-check, or the notifier sees the waiter in the
 // counter and bumps the epoch the waiter sleeps on, so no wake-up is ever lost.
@@ -51,24 +51,26 @@ public:
     /// possible, callers re-check). Ends the prepared wait. False when the deadline passed.
     bool wait(Key key, const Deadline& deadline) noexcept {
         bool in_time = true;
-        if (epoch_.load(std::memory_order_seq_cst) == key) {
-            timespec relative{};
-            timespec* timeout = nullptr;
-            if (deadline) {
-                const auto left = *deadline - std::chrono::steady_clock::now();
-                if (left <= std::chrono::steady_clock::duration::zero()) {
-                    in_time = false;
-                } else {
-                    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-                    relative.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-                    relative.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-                    timeout = &relative;
-                }
+        timespec relative{};
+        timespec* timeout = nullptr;
+        if (deadline) {
+            const auto left = *deadline - std::chrono::steady_clock::now();
+            if (left <= std::chrono::steady_clock::duration::zero()) {
+                in_time = false;
+            } else {
+                const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+                relative.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+                relative.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+                timeout = &relative;
             }
-            // FUTEX_WAIT compares the word with `key` atomically with going to sleep, so a notify
-            // that bumped the epoch after our load makes it return at once (EAGAIN).
-            if (in_time &&
-                syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE,
+        }
+        if (in_time) {
+            // Seq_cst store, then the kernel's read of the epoch: a notifier whose exchange of
+            // `sleeping_` came before this store bumped the epoch before it, so FUTEX_WAIT sees
+            // the new epoch and returns at once (EAGAIN); one that comes after sees the flag.
+            sleeping_.store(true, std::memory_order_seq_cst);
+            // FUTEX_WAIT compares the word with `key` atomically with going to sleep.
+            if (syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE,
                         key, timeout, nullptr, 0) != 0 &&
                 errno == ETIMEDOUT)
                 in_time = false;
@@ -77,24 +79,26 @@ public:
         return in_time;
     }
 
-    /// Wakes one waiter (when there is one). Call after making the condition true.
-    void notify_one() noexcept {
+    /// Wakes the waiters (when there are any). Call after making the condition true. Every
+    /// thread asleep is woken, but only the first notify after they fell asleep pays the system
+    /// call: later ones, while the sleepers are still getting up, cost an increment.
+    void notify() noexcept {
         std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with prepare_wait's fence
-        notify_after_fence(1);
+        notify_after_fence();
     }
-    /// Wakes every waiter (when there is one).
-    void notify_all() noexcept {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        notify_after_fence(INT_MAX);
-    }
-    /// notify for a caller that has issued the seq_cst fence itself after making the condition
+    /// notify() for a caller that issued the seq_cst fence itself after making the condition
     /// true: one fence then serves several EventCounts.
-    void notify_after_fence(int count) noexcept {
+    void notify_after_fence() noexcept {
         // Relaxed is enough after the fence: the fence orders this load after the condition write.
         if (waiters_.load(std::memory_order_relaxed) == 0) return;
         epoch_.fetch_add(1, std::memory_order_seq_cst);
-        syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, count,
-                nullptr, nullptr, 0);
+        // Seq_cst load: ordered after the epoch increment, so it sees the flag of any sleeper
+        // whose FUTEX_WAIT could still read the old epoch. The plain load keeps the common case
+        // (nobody asleep) free of a locked instruction.
+        if (sleeping_.load(std::memory_order_seq_cst) &&
+            sleeping_.exchange(false, std::memory_order_seq_cst))
+            syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE,
+                    INT_MAX, nullptr, nullptr, 0);
     }
 
 private:
@@ -105,6 +109,7 @@ private:
     // does not disturb sleepers' word.
     alignas(64) std::atomic<std::uint32_t> epoch_{0};
     alignas(64) std::atomic<std::uint32_t> waiters_{0};
+    std::atomic<bool> sleeping_{false}; // someone may be inside FUTEX_WAIT
 };
 
 } // namespace isolates::detail
