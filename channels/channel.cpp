@@ -15,11 +15,13 @@ namespace isolates {
 namespace detail {
 
 namespace {
-/// How long a blocking call keeps retrying before it sleeps: long enough to cover a peer on
-/// another core answering or a wake-up in flight (a few microseconds), short enough not to burn
-/// a core. Then a few yields, which hand the core to a peer waiting to run on this one.
+/// How long a blocking call keeps retrying before it sleeps on the futex: long enough to cover
+/// a peer answering or a wake-up in flight (a few microseconds), short enough not to burn a
+/// core. The first microseconds are pure spinning (the peer runs on another core); after that
+/// each retry also yields, so that a peer waiting to run on this same core gets it at once
+/// instead of after the whole budget (on a busy two-core machine both often share one).
+constexpr auto pure_spin = std::chrono::microseconds(2);
 constexpr auto spin_budget = std::chrono::microseconds(20);
-constexpr int yield_rounds = 4;
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -29,23 +31,19 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// Spins, then yields, retrying `attempt` until it returns true or the budget is spent.
+/// Spins, then spins and yields, retrying `attempt` until it returns true or the budget is spent.
 template <class F> bool spin_then_yield(F&& attempt) {
-    std::chrono::steady_clock::time_point end{};
-    for (int k = 0;; ++k) {
-        if (attempt()) return true;
+    if (attempt()) return true;
+    const auto start = std::chrono::steady_clock::now();
+    for (int k = 1;; ++k) {
         for (int p = 0; p < 8; ++p) cpu_relax();
-        if (k % 16 == 15) { // the clock costs ~20 ns: look at it now and then
-            const auto now = std::chrono::steady_clock::now();
-            if (end == std::chrono::steady_clock::time_point{}) end = now + spin_budget;
-            else if (now >= end) break;
+        if (attempt()) return true;
+        if (k % 8 == 0) { // the clock costs ~20 ns: look at it now and then
+            const auto spent = std::chrono::steady_clock::now() - start;
+            if (spent >= spin_budget) return false;
+            if (spent >= pure_spin) sched_yield();
         }
     }
-    for (int k = 0; k < yield_rounds; ++k) {
-        if (attempt()) return true;
-        sched_yield();
-    }
-    return false;
 }
 
 bool passed(const Deadline& deadline) {

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -39,10 +40,15 @@ double median(std::vector<double> xs) {
     return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
-template <class F> double median_of(int repeats, F&& run) {
-    std::vector<double> xs;
-    for (int k = 0; k < repeats; ++k) xs.push_back(run());
-    return median(xs);
+/// Runs every measurement `repeats` times, round-robin (so that a noisy moment on this small
+/// machine hits all of them alike rather than one), and returns each one's median.
+std::vector<double> interleaved_medians(int repeats, const std::vector<std::function<double()>>& runs) {
+    std::vector<std::vector<double>> xs(runs.size());
+    for (int r = 0; r < repeats; ++r)
+        for (std::size_t k = 0; k < runs.size(); ++k) xs[k].push_back(runs[k]());
+    std::vector<double> out;
+    for (auto& x : xs) out.push_back(median(x));
+    return out;
 }
 
 /// A spin barrier for two threads, so both sides start timing together.
@@ -204,7 +210,7 @@ int main(int argc, char** argv) {
         }
     }
     Runtime runtime;
-    const int repeats = options.quick ? 3 : 5;
+    const int repeats = options.quick ? 3 : 7;
     const long cpp_n = options.quick ? 300'000 : 3'000'000;
     const long py_n = options.quick ? 100'000 : 1'000'000;
     const long pingpong_n = options.quick ? 5'000 : 50'000;
@@ -222,12 +228,16 @@ int main(int argc, char** argv) {
 
     std::fprintf(stderr, "C++ -> C++ ...\n");
     const Value blob = Value::bytes(std::string(1024, 'x'));
-    const double cpp_int = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n, [](long k) { return Value(k); }); });
-    const double cpp_unbounded = median_of(repeats, [&] { return cpp_throughput(Channel::unbounded, cpp_n, [](long k) { return Value(k); }); });
-    const double cpp_bytes = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n / 4, [](long) { return Value::bytes(std::string(1024, 'x')); }); });
-    const double cpp_tuple = median_of(repeats, [&] { return cpp_throughput(capacity, cpp_n / 4, [](long k) {
-        return Value::tuple({Value(k), 1, 2, 3, 4, 5, 6, 7, 8, 9}); }); });
-    const double cpp_pp = median_of(repeats, [&] { return cpp_pingpong_us(pingpong_n * 4); });
+    const auto cpp = interleaved_medians(repeats, {
+        [&] { return cpp_throughput(capacity, cpp_n, [](long k) { return Value(k); }); },
+        [&] { return cpp_throughput(Channel::unbounded, cpp_n, [](long k) { return Value(k); }); },
+        [&] { return cpp_throughput(capacity, cpp_n / 4, [](long) { return Value::bytes(std::string(1024, 'x')); }); },
+        [&] { return cpp_throughput(capacity, cpp_n / 4, [](long k) {
+            return Value::tuple({Value(k), 1, 2, 3, 4, 5, 6, 7, 8, 9}); }); },
+        [&] { return cpp_pingpong_us(pingpong_n * 4); },
+    });
+    const double cpp_int = cpp[0], cpp_unbounded = cpp[1], cpp_bytes = cpp[2], cpp_tuple = cpp[3],
+                 cpp_pp = cpp[4];
     figures["channel.cpp_msgs_per_s.isolates"] = cpp_int;
     figures["channel.cpp_msgs_per_s.isolates_unbounded"] = cpp_unbounded;
     figures["channel.cpp_msgs_per_s.isolates_bytes1k"] = cpp_bytes;
@@ -236,12 +246,20 @@ int main(int argc, char** argv) {
 
     std::fprintf(stderr, "Python interpreter -> interpreter (isolates) ...\n");
     std::map<std::string, double> py;
+    std::vector<std::function<double()>> py_runs;
     for (const auto& [name, expression] : payload_expressions) {
         const long n = std::string(name) == "int" ? py_n : py_n / 2;
-        py[name] = median_of(repeats, [&] { return py_throughput(expression, capacity, n); });
-        std::fprintf(stderr, "  %s: %.0f msgs/s\n", name, py[name]);
+        py_runs.push_back([&, n, expression = std::string(expression)] {
+            return py_throughput(expression, capacity, n);
+        });
     }
-    const double py_pp = median_of(repeats, [&] { return py_pingpong_us(pingpong_n); });
+    py_runs.push_back([&] { return py_pingpong_us(pingpong_n); });
+    const auto py_medians = interleaved_medians(repeats, py_runs);
+    for (std::size_t k = 0; k < std::size(payload_expressions); ++k) {
+        py[payload_expressions[k][0]] = py_medians[k];
+        std::fprintf(stderr, "  %s: %.0f msgs/s\n", payload_expressions[k][0], py_medians[k]);
+    }
+    const double py_pp = py_medians.back();
 
     std::fprintf(stderr, "Python interpreter -> interpreter (CPython's queue, %s) ...\n",
                  options.python.c_str());
@@ -264,10 +282,14 @@ int main(int argc, char** argv) {
     const std::pair<const char*, std::size_t> sizes[] = {
         {"1KiB", 1024}, {"1MiB", 1 << 20}, {"64MiB", 64u << 20}, {"256MiB", 256u << 20}};
     std::map<std::string, double> pass;
-    for (const auto& [name, size] : sizes) {
-        pass[name] = median_of(repeats, [&] { return buffer_pass_us(size, pingpong_n / 5); });
-        figures[std::string("buffer.pass_us.") + name] = pass[name];
-        std::fprintf(stderr, "  %s: %.1f us\n", name, pass[name]);
+    std::vector<std::function<double()>> pass_runs;
+    for (const auto& [name, size] : sizes)
+        pass_runs.push_back([&, size = size] { return buffer_pass_us(size, pingpong_n / 5); });
+    const auto pass_medians = interleaved_medians(repeats, pass_runs);
+    for (std::size_t k = 0; k < std::size(sizes); ++k) {
+        pass[sizes[k].first] = pass_medians[k];
+        figures[std::string("buffer.pass_us.") + sizes[k].first] = pass_medians[k];
+        std::fprintf(stderr, "  %s: %.1f us\n", sizes[k].first, pass_medians[k]);
     }
 
     std::printf("Channels with Python %s on %u cores, capacity %zu, blocking calls, median of %d runs "
