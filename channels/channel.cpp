@@ -92,11 +92,12 @@ bool ChannelState::push(RawValue raw) {
 bool ChannelState::pop(RawValue& raw) noexcept {
     if (ring_) return ring_->try_pop(raw);
     if (!list_->pop(raw)) return false;
-    count_.fetch_sub(1, std::memory_order_relaxed);
+    count_.fetch_sub(1, std::memory_order_relaxed); // relaxed: the bound only, as in push
     return true;
 }
 
 std::size_t ChannelState::size() const noexcept {
+    // Relaxed: a snapshot for len(), exact only when nobody sends or receives.
     return ring_ ? ring_->size_approx() : count_.load(std::memory_order_relaxed);
 }
 
@@ -172,6 +173,8 @@ RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) noexce
 }
 
 bool ChannelState::close() noexcept {
+    // Release: a receiver that sees the flag (acquire in closed()) also sees every value pushed
+    // before close(), so its last look at the queue after seeing "closed" finds them.
     if (closed_.exchange(true, std::memory_order_acq_rel)) return false;
     not_empty_.notify();
     not_full_.notify();
@@ -301,6 +304,7 @@ bool Channel::close() noexcept { return state()->close(); }
 bool Channel::closed() const noexcept { return state()->closed(); }
 std::size_t Channel::size() const noexcept { return state()->size(); }
 std::size_t Channel::capacity() const noexcept { return state()->capacity(); }
+// Relaxed: the counts are reports; nothing is published through them.
 std::size_t Channel::sender_count() const noexcept {
     return state()->senders.load(std::memory_order_relaxed);
 }

@@ -20,6 +20,7 @@ class Ring {
 public:
     /// Allocates `slots` (>= 2) cells up front.
     explicit Ring(std::size_t slots) : slots_(slots), cells_(new Cell[slots]) {
+        // Relaxed: the ring is published to other threads by whatever hands them the channel.
         for (std::size_t k = 0; k < slots; ++k) cells_[k].sequence.store(k, std::memory_order_relaxed);
     }
 
@@ -74,6 +75,7 @@ public:
 
     /// Items queued right now; exact only when nobody is pushing or popping.
     std::size_t size_approx() const noexcept {
+        // Relaxed: a snapshot; dequeue first so that the difference is rarely negative.
         const std::size_t out = dequeue_.load(std::memory_order_relaxed);
         const std::size_t in = enqueue_.load(std::memory_order_relaxed);
         return in > out ? in - out : 0;

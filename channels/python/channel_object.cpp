@@ -296,6 +296,7 @@ PyObject* get_capacity(PyObject* self, void*) {
     if (capacity == Channel::unbounded) Py_RETURN_NONE;
     return PyLong_FromSize_t(capacity);
 }
+// Relaxed: the counts are reports; nothing is published through them.
 PyObject* get_senders(PyObject* self, void*) {
     return PyLong_FromSize_t(state(self).senders.load(std::memory_order_relaxed));
 }
