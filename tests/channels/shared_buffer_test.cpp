@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
@@ -123,6 +124,34 @@ TEST_CASE("SharedBuffer.shared_memory_segments_are_private_mappable_and_removed"
                 "    s = isolates.SharedBuffer(b'xyz', shared_memory=True)\n"
                 "    return [b.shared_memory, len(b), memoryview(b)[7], s.name.startswith('isolates-')]\n");
         CHECK(in.call("__main__:check", name).repr() == "[True, 3145728, 7, True]");
+        // Another process maps the same bytes by name.
+        int pipe_fds[2];
+        REQUIRE(::pipe(pipe_fds) == 0);
+        const pid_t child = ::fork();
+        REQUIRE(child >= 0);
+        if (child == 0) {
+            ::close(pipe_fds[0]);
+            std::uint64_t sum = 0;
+            try {
+                const SharedBuffer theirs = SharedBuffer::open_shared(name);
+                for (std::byte b : theirs.bytes()) sum += std::to_integer<std::uint64_t>(b);
+            } catch (...) {
+                ::_exit(1);
+            }
+            [[maybe_unused]] auto written = ::write(pipe_fds[1], &sum, sizeof sum);
+            ::_exit(0);
+        }
+        ::close(pipe_fds[1]);
+        std::uint64_t child_sum = 0;
+        const auto got = ::read(pipe_fds[0], &child_sum, sizeof child_sum);
+        ::close(pipe_fds[0]);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        CHECK(got == sizeof child_sum);
+        CHECK(WIFEXITED(status));
+        std::uint64_t sum = 0;
+        for (std::byte b : buffer.bytes()) sum += std::to_integer<std::uint64_t>(b);
+        CHECK(child_sum == sum);
     }
     CHECK_FALSE(segment_exists(name)); // the last user let go
     CHECK_THROWS_AS(SharedBuffer::open_shared(name), UsageError);
