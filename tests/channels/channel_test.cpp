@@ -267,4 +267,33 @@ TEST_CASE("Channel.blocked_sender_resumes_when_space_frees" * doctest::timeout(3
     CHECK(ordered);
 }
 
+TEST_CASE("Channel.close_racing_with_senders_and_receivers_loses_nothing" * doctest::timeout(120)) {
+    for (std::size_t capacity : capacities) {
+        CAPTURE(capacity);
+        for (int round = 0; round < 5; ++round) {
+            Channel ch(capacity);
+            std::atomic<std::uint64_t> sent{0}, received{0};
+            std::vector<std::thread> threads;
+            for (int p = 0; p < 4; ++p)
+                threads.emplace_back([&] {
+                    try {
+                        for (;;) { ch.send(Value(1)); ++sent; }
+                    } catch (const ChannelClosed&) {}
+                });
+            for (int c = 0; c < 4; ++c)
+                threads.emplace_back([&] {
+                    for (const Value& v : ch) received += std::uint64_t(v.as_int64());
+                });
+            std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * round));
+            ch.close();
+            for (auto& t : threads) t.join();
+            // A send that won the race with close() may land after the receivers left.
+            std::uint64_t left = 0;
+            while (auto v = ch.try_recv()) left += std::uint64_t(v->as_int64());
+            CHECK(sent.load() > 0);
+            CHECK(received.load() + left == sent.load());
+        }
+    }
+}
+
 } // TEST_SUITE
