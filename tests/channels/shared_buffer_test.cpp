@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <filesystem>
 #include <numeric>
 #include <string>
@@ -20,6 +22,12 @@
 using namespace isolates;
 
 namespace {
+/// Before fork: buffered output would otherwise be written twice, once by the child.
+void flush_output() {
+    std::cout.flush();
+    std::fflush(nullptr);
+}
+
 bool segment_exists(const std::string& name) {
     return std::filesystem::exists("/dev/shm/" + name);
 }
@@ -127,6 +135,7 @@ TEST_CASE("SharedBuffer.shared_memory_segments_are_private_mappable_and_removed"
         // Another process maps the same bytes by name.
         int pipe_fds[2];
         REQUIRE(::pipe(pipe_fds) == 0);
+        flush_output();
         const pid_t child = ::fork();
         REQUIRE(child >= 0);
         if (child == 0) {
@@ -160,6 +169,7 @@ TEST_CASE("SharedBuffer.shared_memory_segments_are_private_mappable_and_removed"
 TEST_CASE("SharedBuffer.segments_of_a_dead_process_are_swept" * doctest::timeout(60)) {
     int pipe_fds[2];
     REQUIRE(::pipe(pipe_fds) == 0);
+    flush_output();
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
