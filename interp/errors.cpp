@@ -15,7 +15,8 @@ std::string not_shareable_text(const std::string& type_name, const std::string& 
 NotShareableError::NotShareableError(std::string type_name, std::string path, std::string reason)
     : Error(not_shareable_text(type_name, path, reason)),
       type_name_(std::move(type_name)),
-      path_(std::move(path)) {}
+      path_(std::move(path)),
+      reason_(std::move(reason)) {}
 
 PythonError::PythonError(std::string type_name, std::string message, std::string traceback)
     : Error(traceback.empty() ? type_name + ": " + message : traceback),

@@ -33,10 +33,13 @@ public:
 
     const std::string& type_name() const noexcept { return type_name_; }
     const std::string& path() const noexcept { return path_; }
+    /// Why, when more can be said than the type: "a subclass of str; ...".
+    const std::string& reason() const noexcept { return reason_; }
 
 private:
     std::string type_name_;
     std::string path_;
+    std::string reason_;
 };
 
 /// A Python exception, copied into strings inside the interpreter that raised it.

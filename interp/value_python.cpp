@@ -213,7 +213,7 @@ Value from_native(PyObject* object, const Path& path) {
         try {
             if (auto shareable = hook(object)) return Value::native(std::move(shareable));
         } catch (const NotShareableError& e) {
-            throw NotShareableError(e.type_name(), path.render(), "");
+            throw NotShareableError(e.type_name(), path.render(), e.reason());
         }
     }
     not_shareable(object, path);
