@@ -170,7 +170,10 @@ template <class Map> struct ConvertMap {
     }
     static Map from_value(const Value& v) {
         Map out;
-        for (const auto& [key, value] : v.dict_items()) {
+        for (const auto& item : v.dict_items()) {
+            // Named references, not structured bindings: clang 14 cannot capture those.
+            const Value& key = item.first;
+            const Value& value = item.second;
             K k = detail::at_position("key " + key.repr(), [&] { return Convert<K>::from_value(key); });
             V x = detail::at_position("[" + key.repr() + "]",
                                       [&] { return Convert<V>::from_value(value); });

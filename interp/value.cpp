@@ -341,24 +341,44 @@ const std::shared_ptr<const Shareable>& Value::as_native() const {
 // --- Identity --------------------------------------------------------------------------------
 
 namespace {
-bool unordered_equal(std::span<const Value> a, std::span<const Value> b) {
-    if (a.size() != b.size()) return false;
-    std::vector<bool> used(b.size());
-    for (const Value& x : a) {
-        bool found = false;
-        for (std::size_t k = 0; k < b.size() && !found; ++k)
-            if (!used[k] && x == b[k]) used[k] = found = true;
-        if (!found) return false;
-    }
-    return true;
+std::size_t mix(std::size_t seed, std::size_t h) noexcept {
+    return seed ^ (h + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
 }
 
-bool dict_equal(std::span<const std::pair<Value, Value>> a,
-                std::span<const std::pair<Value, Value>> b) {
+std::size_t pair_hash(const std::pair<Value, Value>& p) noexcept {
+    return mix(p.first.hash(), p.second.hash());
+}
+std::size_t item_hash(const Value& v) noexcept { return v.hash(); }
+
+/// Whether `a` and `b` hold the same items as multisets: sorted by hash, then matched within each
+/// run of equal hashes. Near-linear for distinct items, and right for repeated ones too.
+template <class Item, class Hash>
+bool same_multiset(std::span<const Item> a, std::span<const Item> b, Hash hash) {
     if (a.size() != b.size()) return false;
-    for (const auto& [key, value] : a) {
-        auto it = std::find_if(b.begin(), b.end(), [&](const auto& p) { return p.first == key; });
-        if (it == b.end() || !(it->second == value)) return false;
+    auto hashed = [&](std::span<const Item> items) {
+        std::vector<std::pair<std::size_t, const Item*>> out;
+        out.reserve(items.size());
+        for (const Item& item : items) out.emplace_back(hash(item), &item);
+        std::sort(out.begin(), out.end(),
+                  [](const auto& x, const auto& y) { return x.first < y.first; });
+        return out;
+    };
+    const auto ha = hashed(a);
+    const auto hb = hashed(b);
+    for (std::size_t k = 0; k < ha.size(); ++k)
+        if (ha[k].first != hb[k].first) return false;
+    // Same sorted hashes, so each run of equal hashes covers the same positions in both.
+    for (std::size_t start = 0; start < ha.size();) {
+        std::size_t end = start;
+        while (end < ha.size() && ha[end].first == ha[start].first) ++end;
+        std::vector<bool> used(end - start);
+        for (std::size_t i = start; i < end; ++i) {
+            bool found = false;
+            for (std::size_t j = start; j < end && !found; ++j)
+                if (!used[j - start] && *ha[i].second == *hb[j].second) used[j - start] = found = true;
+            if (!found) return false;
+        }
+        start = end;
     }
     return true;
 }
@@ -383,13 +403,46 @@ bool operator==(const Value& a, const Value& b) noexcept {
     case Kind::tuple: case Kind::list:
         return std::ranges::equal(a.items(), b.items());
     case Kind::set: case Kind::frozenset:
-        return unordered_equal(a.items(), b.items());
+        return same_multiset(a.items(), b.items(), item_hash);
     case Kind::dict:
-        return dict_equal(a.dict_items(), b.dict_items());
+        return same_multiset(a.dict_items(), b.dict_items(), pair_hash);
     case Kind::native:
         return a.as_native() == b.as_native();
     default:
         return false;
+    }
+}
+
+std::size_t Value::hash() const noexcept {
+    const std::size_t kind_seed = static_cast<std::size_t>(kind()) * 0x100000001b3ull;
+    if (tag_ != Tag::boxed) return mix(kind_seed, std::hash<std::uint64_t>{}(tag_ == Tag::none ? 0 : u_.bits));
+    const Node* n = u_.node;
+    switch (n->kind) {
+    case Kind::integer: case Kind::str: case Kind::bytes:
+        return mix(kind_seed, std::hash<std::string_view>{}(
+                                  std::string_view(n->payload<char>(), n->size)));
+    case Kind::complex:
+        return mix(mix(kind_seed, std::bit_cast<std::uint64_t>(n->payload<double>()[0])),
+                   std::bit_cast<std::uint64_t>(n->payload<double>()[1]));
+    case Kind::tuple: case Kind::list: {
+        std::size_t h = kind_seed;
+        for (const Value& item : items()) h = mix(h, item.hash());
+        return h;
+    }
+    case Kind::set: case Kind::frozenset: {
+        std::size_t sum = 0; // order-free
+        for (const Value& item : items()) sum += mix(0, item.hash());
+        return mix(kind_seed, sum);
+    }
+    case Kind::dict: {
+        std::size_t sum = 0;
+        for (const auto& pair : dict_items()) sum += mix(0, pair_hash(pair));
+        return mix(kind_seed, sum);
+    }
+    case Kind::native:
+        return mix(kind_seed, std::hash<const void*>{}(as_native().get()));
+    default:
+        return kind_seed;
     }
 }
 

@@ -136,6 +136,8 @@ public:
     /// Structural identity: same kinds, same contents; floats compare by bits (NaN equals NaN,
     /// -0.0 differs from 0.0); dict, set and frozenset ignore order.
     friend bool operator==(const Value& a, const Value& b) noexcept;
+    /// A hash consistent with ==: equal Values hash equally (order-free for dict and sets).
+    std::size_t hash() const noexcept;
 
     // --- Python objects (GIL of the current interpreter held) -------------------------------------
     /// Snapshot of a Python object. Throws NotShareableError naming the type and `path`.
@@ -170,5 +172,9 @@ private:
 };
 
 } // namespace isolates
+
+template <> struct std::hash<isolates::Value> {
+    std::size_t operator()(const isolates::Value& v) const noexcept { return v.hash(); }
+};
 
 #include "interp/convert.h"

@@ -99,6 +99,27 @@ TEST_CASE("Value.identity_is_structural") {
     CHECK(Value::set({1, 2, 3}) == Value::set({3, 1, 2}));
     CHECK(Value::dict({{1, "a"}, {2, "b"}}) == Value::dict({{2, "b"}, {1, "a"}}));
     CHECK_FALSE(Value::dict({{1, "a"}}) == Value::dict({{1, "b"}}));
+    // Repeated keys or items (only C++ can build those) compare as multisets.
+    CHECK(Value::dict({{1, "a"}, {1, "b"}}) == Value::dict({{1, "b"}, {1, "a"}}));
+    CHECK_FALSE(Value::dict({{1, "a"}, {1, "a"}}) == Value::dict({{1, "a"}, {1, "b"}}));
+    CHECK_FALSE(Value::set({1, 1, 2}) == Value::set({1, 2, 2}));
+}
+
+TEST_CASE("Value.hash_agrees_with_identity") {
+    CHECK(Value::set({1, "x", 2.5}).hash() == Value::set({2.5, 1, "x"}).hash());
+    CHECK(Value::dict({{1, "a"}, {2, "b"}}).hash() == Value::dict({{2, "b"}, {1, "a"}}).hash());
+    CHECK(Value::tuple({1, 2}).hash() != Value::tuple({2, 1}).hash());
+    CHECK(Value(1).hash() != Value(true).hash());
+    CHECK(std::hash<Value>{}(Value("k")) == Value::str("k").hash());
+}
+
+TEST_CASE("Value.large_sets_compare_quickly") {
+    std::vector<Value> forward, backward;
+    for (int k = 0; k < 100000; ++k) forward.push_back(Value(k));
+    for (int k = 100000; k-- > 0;) backward.push_back(Value(k));
+    CHECK(Value::frozenset(forward) == Value::frozenset(backward));
+    backward.back() = Value(-1);
+    CHECK_FALSE(Value::frozenset(forward) == Value::frozenset(backward));
 }
 
 TEST_CASE("Value.repr_reads_like_python") {
