@@ -1,5 +1,10 @@
 // Runtime: one per process, isolated configuration.
 
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <sys/wait.h>
+
 #include "interp/errors.h"
 #include "interp/interpreter.h"
 #include "interp/runtime.h"
@@ -37,6 +42,29 @@ TEST_CASE("Runtime.sub_interpreters_refuse_fork_and_single_phase_extensions") {
     Interpreter in;
     CHECK_THROWS_WITH_AS(in.exec("import os\nos.fork()"), doctest::Contains("RuntimeError"),
                          PythonError);
+}
+
+TEST_CASE("Runtime.lifecycle_rules_hold_in_a_fresh_process" * doctest::timeout(60)) {
+    // tests/lifecycle_probe.cpp: no Runtime yet, a second Runtime, waiting for the last
+    // interpreter, and use after finalisation, each in a process of its own making.
+    std::unique_ptr<FILE, int (*)(FILE*)> probe(popen(ISOLATES_LIFECYCLE_PROBE " 2>&1", "r"),
+                                                 pclose);
+    REQUIRE(probe);
+    std::string output;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, probe.get())) output += buffer;
+    const int status = pclose(probe.release());
+    CAPTURE(output);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(output.find("ok interpreter before any runtime: no isolates::Runtime is alive") !=
+          std::string::npos);
+    CHECK(output.find("ok second runtime: an isolates::Runtime already exists") != std::string::npos);
+    CHECK(output.find("ok runtime waited for the last interpreter") != std::string::npos);
+    CHECK(output.find("ok interpreter after finalisation: the isolates::Runtime has been finalised") !=
+          std::string::npos);
+    CHECK(output.find("ok runtime after finalisation: CPython was already finalised") !=
+          std::string::npos);
 }
 
 } // TEST_SUITE

@@ -1,0 +1,50 @@
+// lifecycle_probe: Runtime rules that need a process of their own, since CPython initialises
+// only once per process. Run by Runtime.lifecycle_rules_hold_in_a_fresh_process; prints one
+// line per check and exits 0 only when every rule held.
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "isolates.h"
+
+using namespace isolates;
+
+namespace {
+int failures = 0;
+
+void expect_usage_error(const char* what, auto&& action) {
+    try {
+        action();
+        std::printf("FAIL %s: no error\n", what);
+        ++failures;
+    } catch (const UsageError& e) {
+        std::printf("ok %s: %s\n", what, e.what());
+    }
+}
+} // namespace
+
+int main() {
+    expect_usage_error("interpreter before any runtime", [] { Interpreter in; });
+    std::thread late_worker;
+    {
+        Runtime runtime;
+        // The Runtime must wait for an interpreter that another thread still owns.
+        std::atomic<bool> created{false};
+        late_worker = std::thread([&created] {
+            Interpreter in;
+            created = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            in.exec("x = 1");
+        });
+        while (!created) std::this_thread::yield();
+        expect_usage_error("second runtime", [] { Runtime again; });
+    }
+    late_worker.join();
+    std::printf("ok runtime waited for the last interpreter\n");
+    expect_usage_error("interpreter after finalisation", [] { Interpreter in; });
+    expect_usage_error("runtime after finalisation", [] { Runtime again; });
+    return failures == 0 ? 0 : 1;
+}
