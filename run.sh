@@ -274,7 +274,11 @@ case $cmd in
     find_pythons
     header 0
     build_for 0
-    run_built samples/parallel_count "$@"
+    # First why interpreters matter (threads in one interpreter vs one interpreter per thread),
+    # then the pool doing real work (hashing; OpenSSL's sha256 against CPython's built-in one).
+    "$build_root/py${py_versions[0]}/samples/parallel_count" "$@"
+    echo
+    run_built samples/sha256_hashing --n 300000
     ;;
   test)
     ensure_packages

@@ -175,7 +175,12 @@ bool Interpreter::current_thread_owns_any() noexcept { return interpreters_owned
 
 namespace {
 Object compile(std::string_view source, int start) {
-    const std::string text(source); // the compiler needs a NUL-terminated copy
+    // The compiler reads a C string: an embedded NUL would silently cut the source short.
+    if (source.find('\0') != std::string_view::npos) {
+        PyErr_SetString(PyExc_SyntaxError, "source code string cannot contain null bytes");
+        detail::throw_python_error();
+    }
+    const std::string text(source);
     Object code = Object::steal(Py_CompileString(text.c_str(), "<isolates>", start));
     if (!code) detail::throw_python_error();
     return code;

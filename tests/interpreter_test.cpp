@@ -63,6 +63,10 @@ TEST_CASE("Interpreter.python_exceptions_carry_type_message_and_traceback") {
         CHECK(std::string(e.what()).ends_with("ValueError: bad value 7\n"));
     }
     CHECK_THROWS_WITH_AS(in.exec("def broken(:\n"), doctest::Contains("SyntaxError"), PythonError);
+    using namespace std::string_literals;
+    CHECK_THROWS_WITH_AS(in.exec("x = 1\0raise SystemExit"s),
+                         doctest::Contains("source code string cannot contain null bytes"),
+                         PythonError);
     CHECK_THROWS_WITH_AS(in.call("no_such_module_xyz:f"),
                          doctest::Contains("No module named 'no_such_module_xyz'"), PythonError);
     CHECK_THROWS_WITH_AS(in.call("json:no_such_function"), doctest::Contains("AttributeError"),
