@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's single entry point: ./run.sh setup|demo|test|bench [args]
+# The project's single entry point: ./run.sh setup|demo|test|fuzz|soak|bench [args]
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,7 +15,7 @@ test_timeout=${ISOLATES_TEST_TIMEOUT:-900}
 
 usage() {
   cat >&2 <<EOF
-usage: $0 setup|demo|test|bench [args]
+usage: $0 setup|demo|test|fuzz|soak|bench [args]
   setup         install packages, build for every usable CPython >= 3.12
   demo [args]   build for the newest CPython and run samples/parallel_count
   test [args]   build and run the tests for every usable CPython (args go to doctest)
@@ -24,6 +24,9 @@ usage: $0 setup|demo|test|bench [args]
                 ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X)
   fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest CPython) and
                 run them for about that many seconds in total (default 60)
+  soak [--quick] build for the newest CPython and run tests/soak/soak: 1,000,000 pool tasks,
+                10,000,000 channel messages, 1,000 pool and 10,000 channel create/destroy cycles,
+                RSS checked against CPython's own per-interpreter leak (--quick: 1/100 of it)
   bench [args]  build for the newest CPython and run the benchmarks
 EOF
   exit 2
@@ -304,6 +307,19 @@ case $cmd in
     ;;
   fuzz)
     fuzz_run "${1:-60}"
+    ;;
+  soak)
+    ensure_packages
+    find_pythons
+    header 0
+    if ! build_for 0; then
+      echo "FAILED: build for Python ${py_versions[0]}"
+      echo "0 passed, 1 failed"
+      exit 1
+    fi
+    # Same guard as the tests: a hang must not hang CI.
+    exec timeout --foreground --kill-after=10 "$test_timeout" \
+      "$build_root/py${py_versions[0]}/tests/soak/soak" "$@"
     ;;
   bench)
     ensure_packages
