@@ -33,6 +33,30 @@ LifecycleTurn take_lifecycle_turn() { return {}; }
 
 PyObject* globals_of(void* globals) { return static_cast<PyObject*>(globals); }
 
+// A builtin replaced or deleted (`builtins.len = None`) leaves the interpreter subtly broken for
+// every later task. A dict watcher on the builtins namespace notices at no cost per task and
+// records it in the interpreter's own state dict, which healthy() reads. Adding new names is
+// ordinary (site adds help, exit, ...) and is not recorded.
+constexpr const char* builtins_tampered_key = "isolates.builtins_tampered";
+
+int watch_builtins(PyDict_WatchEvent event, PyObject*, PyObject*, PyObject*) {
+    if (event == PyDict_EVENT_ADDED || event == PyDict_EVENT_CLONED) return 0;
+    PyObject* state = PyInterpreterState_GetDict(PyInterpreterState_Get()); // borrowed
+    if (state && PyDict_SetItemString(state, builtins_tampered_key, Py_True) < 0) PyErr_Clear();
+    return 0;
+}
+
+bool start_watching_builtins() {
+    const int watcher = PyDict_AddWatcher(&watch_builtins);
+    PyObject* builtins = PyEval_GetBuiltins(); // borrowed
+    return watcher >= 0 && builtins && PyDict_Watch(watcher, builtins) == 0;
+}
+
+bool builtins_tampered() {
+    PyObject* state = PyInterpreterState_GetDict(PyInterpreterState_Get()); // borrowed
+    return state && PyDict_GetItemString(state, builtins_tampered_key) != nullptr;
+}
+
 /// Detaches whatever interpreter this thread has attached, for the life of the scope.
 class DetachOther {
 public:
@@ -113,7 +137,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
 
     PyObject* main_module = PyImport_AddModule("__main__"); // borrowed
     globals_ = main_module ? Object::borrow(PyModule_GetDict(main_module)).release() : nullptr;
-    bool ok = globals_ != nullptr;
+    bool ok = globals_ != nullptr && start_watching_builtins();
     for (auto it = options.sys_path.rbegin(); ok && it != options.sys_path.rend(); ++it) {
         PyObject* path = PySys_GetObject("path"); // borrowed
         Object entry = Object::steal(PyUnicode_FromStringAndSize(
@@ -263,7 +287,8 @@ bool Interpreter::healthy() {
     Active active(*this);
     PyObject* modules = PyImport_GetModuleDict(); // borrowed: the interpreter's own dict
     PyObject* sys_modules = PySys_GetObject("modules"); // borrowed; nullptr if deleted
-    if (!modules || !PyDict_Check(modules) || sys_modules != modules) return false;
+    if (!modules || !PyDict_Check(modules) || sys_modules != modules || builtins_tampered())
+        return false;
     PyObject* builtins_module = PyDict_GetItemString(modules, "builtins"); // borrowed
     if (!builtins_module || !PyModule_Check(builtins_module) ||
         !PyDict_GetItemString(modules, "sys"))

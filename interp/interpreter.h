@@ -71,8 +71,9 @@ public:
     /// Whether the interpreter can still run ordinary code: its builtins module and namespace hold
     /// the essential names (`__import__`, `len`, `BaseException`, ...) and sys.modules is the
     /// interpreter's own module dict with `sys` and `builtins` in it. A task may legally break
-    /// these (`sys.modules.clear()`, `del builtins.__import__`); an executor then replaces the
-    /// interpreter. Owning thread only; takes the GIL briefly; never throws a Python error.
+    /// these (`sys.modules.clear()`, `del builtins.__import__`, `builtins.len = None`: replacing or
+    /// deleting any existing builtin counts, adding a new one does not); an executor then
+    /// replaces the interpreter. Owning thread only; takes the GIL briefly; never throws a Python error.
     bool healthy();
 
     /// CPython's id of this interpreter (as in concurrent.interpreters).

@@ -276,17 +276,20 @@ TEST_CASE("PoolBadInput.hostile_code_gets_its_worker_replaced_and_spares_the_oth
         CHECK(pool.submit_to(1, "__main__:recall", "marker").get().as_str() == "worker 1");
         check_every_worker_serves(pool);
     }
-    // Harmless vandalism (a builtin nobody relies on) keeps the interpreter.
-    pool.submit_source_to(0, "import builtins\nbuiltins.print = None").get();
+    // Adding a builtin of one's own is legal and keeps the interpreter; replacing one (even
+    // print) would leak into later tasks, so it gets the interpreter replaced.
+    pool.submit_source_to(0, "import builtins\nbuiltins.project_helper = len").get();
     CHECK(pool.submit_to(0, "__main__:add", 1, 1).get().as_int64() == 2);
     CHECK(pool.stats().replaced_interpreters == expected_replacements);
+    pool.submit_source_to(0, "import builtins\nbuiltins.print = None").get();
+    CHECK(pool.submit_to(0, "__main__:add", 1, 1).get().as_int64() == 2);
+    CHECK(pool.stats().replaced_interpreters == expected_replacements + 1);
 }
 
-// BUG (interp/interpreter.cpp, Interpreter::healthy): only the presence of the essential builtins
-// is checked, not that they are still the originals, so `builtins.len = None` leaves a damaged
-// worker in the pool: every later task on it that calls len() fails with TypeError.
+// `builtins.len = None` would break every later task on that worker: Interpreter::healthy()
+// notices the replaced builtin (a dict watcher) and the pool replaces the interpreter.
 TEST_CASE("PoolBadInput.replacing_an_essential_builtin_gets_the_worker_replaced" *
-          doctest::timeout(60) * doctest::skip()) {
+          doctest::timeout(60)) {
     InterpreterPoolExecutor pool(options_with(1));
     const auto before = pool.submit([](Interpreter& in) { return in.id(); }).get();
     pool.submit_source("import builtins\nbuiltins.len = None").get();
@@ -363,7 +366,6 @@ TEST_CASE("PoolBadInput.invalid_utf8_from_cpp_never_reaches_python" * doctest::t
     fails_on_utf8(pool.submit_source("x = 'caf\xe9'"));
     // Valid multi-byte UTF-8 is fine everywhere.
     CHECK(pool.submit("builtins:len", std::string("\xf0\x9f\x98\x80")).get().as_int64() == 1);
-    pool.submit_source("caf\xc3\xa9 = 'na\xc3\xafve'").get();
     check_every_worker_serves(pool);
 }
 
