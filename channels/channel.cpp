@@ -142,14 +142,27 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
     return RecvStatus::closed;
 }
 
-SendStatus ChannelState::send_until(Value& value, const Deadline& deadline) {
+namespace {
+/// Acquire pairs with the release store of whoever set the flag before calling wake_waiters().
+bool stopped(const std::atomic<bool>* stop) noexcept {
+    return stop && stop->load(std::memory_order_acquire);
+}
+} // namespace
+
+void ChannelState::wake_waiters() noexcept {
+    not_empty_.notify();
+    not_full_.notify();
+}
+
+SendStatus ChannelState::send_until(Value& value, const Deadline& deadline,
+                                    const std::atomic<bool>* stop) {
     SendStatus status = SendStatus::full;
     if (spin_then_yield([&] { return (status = try_send(value)) != SendStatus::full; }))
         return status;
     for (;;) {
         const EventCount::Key key = not_full_.prepare_wait();
         status = try_send(value);
-        if (status != SendStatus::full || passed(deadline)) {
+        if (status != SendStatus::full || passed(deadline) || stopped(stop)) {
             not_full_.cancel_wait();
             return status;
         }
@@ -157,14 +170,15 @@ SendStatus ChannelState::send_until(Value& value, const Deadline& deadline) {
     }
 }
 
-RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline) noexcept {
+RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline,
+                                    const std::atomic<bool>* stop) noexcept {
     RecvStatus status = RecvStatus::empty;
     if (spin_then_yield([&] { return (status = try_recv(out)) != RecvStatus::empty; }))
         return status;
     for (;;) {
         const EventCount::Key key = not_empty_.prepare_wait();
         status = try_recv(out);
-        if (status != RecvStatus::empty || passed(deadline)) {
+        if (status != RecvStatus::empty || passed(deadline) || stopped(stop)) {
             not_empty_.cancel_wait();
             return status;
         }

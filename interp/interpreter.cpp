@@ -46,10 +46,12 @@ int watch_builtins(PyDict_WatchEvent event, PyObject*, PyObject*, PyObject*) {
     return 0;
 }
 
-bool start_watching_builtins() {
+/// Returns the watcher id, or -1 with a Python error set.
+int start_watching_builtins() {
     const int watcher = PyDict_AddWatcher(&watch_builtins);
     PyObject* builtins = PyEval_GetBuiltins(); // borrowed
-    return watcher >= 0 && builtins && PyDict_Watch(watcher, builtins) == 0;
+    if (watcher < 0 || !builtins || PyDict_Watch(watcher, builtins) < 0) return -1;
+    return watcher;
 }
 
 bool builtins_tampered() {
@@ -96,6 +98,7 @@ Interpreter::Active::~Active() {
         PyThreadState_SetAsyncExc(interpreter_.thread_ident_, nullptr);
         interpreter_.interrupt_pending_ = false;
     }
+    interpreter_.interrupt_requested_.store(false, std::memory_order_release);
     interpreter_.running_.store(false, std::memory_order_relaxed);
     current_interpreter = previous_current_;
     PyEval_SaveThread();
@@ -137,7 +140,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
 
     PyObject* main_module = PyImport_AddModule("__main__"); // borrowed
     globals_ = main_module ? Object::borrow(PyModule_GetDict(main_module)).release() : nullptr;
-    bool ok = globals_ != nullptr && start_watching_builtins();
+    bool ok = globals_ != nullptr && (builtins_watcher_ = start_watching_builtins()) >= 0;
     for (auto it = options.sys_path.rbegin(); ok && it != options.sys_path.rend(); ++it) {
         PyObject* path = PySys_GetObject("path"); // borrowed
         Object entry = Object::steal(PyUnicode_FromStringAndSize(
@@ -146,6 +149,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
     }
     if (!ok) {
         PythonError error = detail::fetch_python_error();
+        if (builtins_watcher_ >= 0 && PyDict_ClearWatcher(builtins_watcher_) < 0) PyErr_Clear();
         Py_XDECREF(globals_of(globals_));
         {
             [[maybe_unused]] auto turn = take_lifecycle_turn();
@@ -176,6 +180,9 @@ Interpreter::~Interpreter() {
         DetachOther detach;
         PyEval_RestoreThread(thread_state_);
         Py_XDECREF(globals_of(globals_));
+        // Finalisation clears the builtins; the watcher must not record that (it would make a
+        // new state dict that outlives the interpreter).
+        if (PyDict_ClearWatcher(builtins_watcher_) < 0) PyErr_Clear();
         [[maybe_unused]] auto turn = take_lifecycle_turn();
         Py_EndInterpreter(thread_state_); // leaves no thread state attached
     }
@@ -326,7 +333,11 @@ bool Interpreter::interrupt(std::string_view exception) {
             return;
         }
         delivered = PyThreadState_SetAsyncExc(thread_ident_, type) == 1;
-        interrupt_pending_ = interrupt_pending_ || delivered;
+        if (delivered) {
+            interrupt_pending_ = true;
+            interrupt_name_ = name;
+            interrupt_requested_.store(true, std::memory_order_release);
+        }
     };
     if (detail::current_thread_state() == thread_state_) {
         deliver(); // called from Python code running in this very interpreter
@@ -342,7 +353,39 @@ bool Interpreter::interrupt(std::string_view exception) {
     if (bad_name)
         throw UsageError("interrupt() needs the name of a built-in exception class, got '" +
                          name + "'");
+    if (delivered) {
+        // Without the GIL: a call blocked in C++ (a channel's recv) may be waiting for this.
+        std::lock_guard wakeup(wakeup_mutex_);
+        if (wake_) wake_(wake_context_);
+    }
     return delivered;
+}
+
+bool Interpreter::raise_interrupt() {
+    if (!interrupt_pending_) return false;
+    PyObject* builtins = PyEval_GetBuiltins(); // borrowed
+    PyObject* type = builtins ? PyDict_GetItemString(builtins, interrupt_name_.c_str()) : nullptr;
+    // Raise it here and now; clear the asynchronous copy so it is not raised a second time.
+    PyThreadState_SetAsyncExc(thread_ident_, nullptr);
+    interrupt_pending_ = false;
+    interrupt_requested_.store(false, std::memory_order_release);
+    PyErr_SetNone(type && PyExceptionClass_Check(type) ? type : PyExc_KeyboardInterrupt);
+    return true;
+}
+
+Interpreter::InterruptWakeup::InterruptWakeup(Interpreter& interpreter, void (*wake)(void*),
+                                              void* context)
+    : interpreter_(interpreter) {
+    interpreter.check_owner();
+    std::lock_guard lock(interpreter.wakeup_mutex_);
+    interpreter.wake_ = wake;
+    interpreter.wake_context_ = context;
+}
+
+Interpreter::InterruptWakeup::~InterruptWakeup() {
+    std::lock_guard lock(interpreter_.wakeup_mutex_);
+    interpreter_.wake_ = nullptr;
+    interpreter_.wake_context_ = nullptr;
 }
 
 } // namespace isolates

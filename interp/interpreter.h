@@ -76,6 +76,33 @@ public:
     /// replaces the interpreter. Owning thread only; takes the GIL briefly; never throws a Python error.
     bool healthy();
 
+    /// For C++ code that blocks with the GIL released inside a call of this interpreter (a
+    /// channel's recv): while an InterruptWakeup lives, interrupt() calls `wake(context)` from
+    /// the interrupting thread right after delivering, so the blocked code can stop waiting,
+    /// check interrupt_requested() and return to Python through raise_interrupt().
+    class InterruptWakeup {
+    public:
+        /// Owning thread, during a call (GIL held or not).
+        InterruptWakeup(Interpreter& interpreter, void (*wake)(void*), void* context);
+        ~InterruptWakeup();
+        InterruptWakeup(const InterruptWakeup&) = delete;
+        InterruptWakeup& operator=(const InterruptWakeup&) = delete;
+
+    private:
+        Interpreter& interpreter_;
+    };
+    /// Whether an interrupt was delivered to the running call and not yet raised. Any thread.
+    bool interrupt_requested() const noexcept {
+        return interrupt_requested_.load(std::memory_order_acquire);
+    }
+    /// The flag behind interrupt_requested(), for wait loops that take a stop flag.
+    const std::atomic<bool>* interrupt_flag() const noexcept { return &interrupt_requested_; }
+    /// Owning thread, GIL held: when an interrupt is waiting, raises it now as the current Python
+    /// exception (instead of at the next bytecode) and returns true. An interrupt stays requested
+    /// until it is raised this way or its call ends, so code that catches it and blocks again
+    /// returns at once.
+    bool raise_interrupt();
+
     /// CPython's id of this interpreter (as in concurrent.interpreters).
     std::int64_t id() const noexcept { return id_; }
     std::thread::id owner() const noexcept { return owner_; }
@@ -117,6 +144,13 @@ private:
     std::mutex lifecycle_mutex_;
     std::atomic<bool> running_{false};
     bool interrupt_pending_ = false; // written only with the GIL held
+    std::string interrupt_name_;     // the exception of the pending interrupt; GIL held
+    // Readable without the GIL by a call blocked in C++; see InterruptWakeup.
+    std::atomic<bool> interrupt_requested_{false};
+    std::mutex wakeup_mutex_; // never held while waiting for the GIL
+    int builtins_watcher_ = -1; // CPython dict watcher id, cleared before the interpreter ends
+    void (*wake_)(void*) = nullptr;
+    void* wake_context_ = nullptr;
 };
 
 } // namespace isolates

@@ -31,9 +31,14 @@ public:
     /// Non-blocking; on anything but `sent` the value is left in `value`.
     SendStatus try_send(Value& value);
     RecvStatus try_recv(Value& out) noexcept;
-    /// Blocking with an optional deadline; on timeout `full` / `empty`.
-    SendStatus send_until(Value& value, const Deadline& deadline);
-    RecvStatus recv_until(Value& out, const Deadline& deadline) noexcept;
+    /// Blocking with an optional deadline; on timeout `full` / `empty`. When `stop` is given and
+    /// turns true (then call wake_waiters()), they also give up with `full` / `empty`.
+    SendStatus send_until(Value& value, const Deadline& deadline,
+                          const std::atomic<bool>* stop = nullptr);
+    RecvStatus recv_until(Value& out, const Deadline& deadline,
+                          const std::atomic<bool>* stop = nullptr) noexcept;
+    /// Wakes every blocked sender and receiver to re-check (and see their `stop`).
+    void wake_waiters() noexcept;
 
     bool close() noexcept;
     bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }

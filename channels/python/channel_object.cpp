@@ -1,7 +1,9 @@
 // isolates.Channel: the Python face of a Channel endpoint. Blocking calls try once with the GIL
 // held (the common, fast case) and release the interpreter's GIL only when they must wait.
 
+#include <atomic>
 #include <cstdint>
+#include <optional>
 #include <exception>
 #include <memory>
 #include <new>
@@ -13,6 +15,7 @@
 #include "channels/python/module_state.h"
 #include "channels/shared_buffer.h"
 #include "interp/errors.h"
+#include "interp/interpreter.h"
 #include "interp/native.h"
 
 namespace isolates::python {
@@ -119,6 +122,26 @@ PyObject* to_python(const ModuleState& module, const Value& value) {
     }
 }
 
+/// Lets Interpreter::interrupt() wake a call of its interpreter blocked on `channel`: the wait
+/// loop stops when the interpreter's interrupt flag turns true, and the call raises the interrupt.
+class InterruptibleWait {
+public:
+    explicit InterruptibleWait(detail::ChannelState& channel)
+        : interpreter_(Interpreter::current()) {
+        if (interpreter_) wakeup_.emplace(*interpreter_, &wake, &channel);
+    }
+    const std::atomic<bool>* stop() const noexcept {
+        return interpreter_ ? interpreter_->interrupt_flag() : nullptr;
+    }
+    /// GIL held, after the wait: raises the interrupt that ended it, if one did.
+    bool raised_interrupt() const { return interpreter_ && interpreter_->raise_interrupt(); }
+
+private:
+    static void wake(void* channel) { static_cast<detail::ChannelState*>(channel)->wake_waiters(); }
+    Interpreter* interpreter_;
+    std::optional<Interpreter::InterruptWakeup> wakeup_;
+};
+
 /// send(value, timeout=None, *, as_buffer=False)
 PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
     static const char* const names[] = {"value", "timeout", "as_buffer"};
@@ -143,13 +166,15 @@ PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
         error = std::current_exception();
     }
     if (!error && status == SendStatus::full && !zero) {
+        InterruptibleWait wait(channel);
         Py_BEGIN_ALLOW_THREADS
         try {
-            status = channel.send_until(value, deadline);
+            status = channel.send_until(value, deadline, wait.stop());
         } catch (...) {
             error = std::current_exception();
         }
         Py_END_ALLOW_THREADS
+        if (!error && status == SendStatus::full && wait.raised_interrupt()) return nullptr;
     }
     if (error) {
         try {
@@ -207,9 +232,11 @@ PyObject* receive(PyObject* self, const std::optional<std::chrono::steady_clock:
     Value value;
     RecvStatus status = channel.try_recv(value);
     if (status == RecvStatus::empty && !zero) {
+        InterruptibleWait wait(channel);
         Py_BEGIN_ALLOW_THREADS
-        status = channel.recv_until(value, deadline);
+        status = channel.recv_until(value, deadline, wait.stop());
         Py_END_ALLOW_THREADS
+        if (status == RecvStatus::empty && wait.raised_interrupt()) return nullptr;
     }
     switch (status) {
     case RecvStatus::received: return to_python(module, value);

@@ -258,4 +258,43 @@ TEST_CASE("PythonChannel.last_sender_endpoint_gone_ends_iteration_and_select_wak
                          doctest::Contains("ChannelEmpty"), PythonError);
 }
 
+TEST_CASE("PythonChannel.interrupt_wakes_a_blocked_recv_and_send" * doctest::timeout(60)) {
+    Channel empty(4);
+    Channel full(1);
+    full.send(0);
+    std::atomic<Interpreter*> interpreter{nullptr};
+    std::atomic<int> calls_done{0};
+    std::atomic<bool> interrupter_done{false};
+    std::vector<std::string> raised;
+    std::thread worker([&] {
+        Interpreter in;
+        in.exec("def recv(ch):\n    return ch.recv()\ndef send(ch):\n    ch.send(1)\n");
+        interpreter = &in;
+        for (const char* target : {"__main__:recv", "__main__:send"}) {
+            try {
+                in.call(target, std::string_view(target) == "__main__:recv" ? empty : full);
+            } catch (const PythonError& e) {
+                raised.push_back(e.type_name());
+            }
+            ++calls_done;
+        }
+        raised.push_back(std::to_string(in.eval("6 * 7").as_int64())); // still serving
+        while (!interrupter_done) std::this_thread::sleep_for(1ms); // `in` must outlive its use
+    });
+    while (!interpreter) std::this_thread::sleep_for(1ms);
+    // Keep interrupting until both blocked calls have been woken and raised.
+    while (calls_done < 2) {
+        interpreter.load()->interrupt("TimeoutError");
+        std::this_thread::sleep_for(5ms);
+    }
+    interrupter_done = true;
+    worker.join();
+    REQUIRE(raised.size() == 3);
+    CHECK(raised[0] == "TimeoutError");
+    CHECK(raised[1] == "TimeoutError");
+    CHECK(raised[2] == "42");
+    CHECK_FALSE(empty.closed());
+    CHECK(full.size() == 1);
+}
+
 } // TEST_SUITE
