@@ -15,6 +15,7 @@
 #include "executor/thread_executor.h"
 #include "interp/interpreter.h"
 #include "tests/doctest.h"
+#include "tests/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;
@@ -48,16 +49,10 @@ def recall(key):
 )";
 
 InterpreterPoolExecutor::Options with_helpers(std::size_t workers) {
-    InterpreterPoolExecutor::Options options;
-    options.workers = workers;
-    options.init_source = helpers;
-    return options;
+    return testing::pool_options(workers, helpers);
 }
 
-/// Waits until the future's task is running on a worker (or resolved).
-template <class T> void wait_running(const Future<T>& future) {
-    while (!future.state()->running() && !future.ready()) std::this_thread::sleep_for(1ms);
-}
+using testing::wait_running;
 
 struct Eager {
     struct promise_type {

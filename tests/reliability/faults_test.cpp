@@ -21,6 +21,7 @@
 #include "executor/thread_executor.h"
 #include "interp/errors.h"
 #include "tests/doctest.h"
+#include "tests/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;
@@ -56,15 +57,10 @@ def select_forever(a, b):
 )";
 
 InterpreterPoolExecutor::Options options_with(std::size_t workers) {
-    InterpreterPoolExecutor::Options options;
-    options.workers = workers;
-    options.init_source = helpers;
-    return options;
+    return testing::pool_options(workers, helpers);
 }
 
-template <class T> void wait_running(const Future<T>& future) {
-    while (!future.state()->running() && !future.ready()) std::this_thread::sleep_for(1ms);
-}
+using testing::wait_running;
 
 /// Generous bound for "promptly" on a loaded 2-core machine: not a performance assertion, only
 /// "did not hang".

@@ -14,6 +14,7 @@
 #include "interp/detail/node.h"
 #include "interp/errors.h"
 #include "tests/doctest.h"
+#include "tests/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;
@@ -66,10 +67,7 @@ def countdown(n):
 )";
 
 InterpreterPoolExecutor::Options options_with(std::size_t workers) {
-    InterpreterPoolExecutor::Options options;
-    options.workers = workers;
-    options.init_source = helpers;
-    return options;
+    return testing::pool_options(workers, helpers);
 }
 
 /// The PythonError the future resolves with; fails the test if it resolves otherwise.
