@@ -335,8 +335,11 @@ Channel::Iterator& Channel::Iterator::operator++() {
     return *this;
 }
 
+void wake_selects() noexcept { detail::select_signal().notify(); }
+
 std::optional<Selected> select(std::span<const Channel> channels,
-                               std::optional<std::chrono::nanoseconds> timeout) {
+                               std::optional<std::chrono::nanoseconds> timeout,
+                               const std::atomic<bool>* stop) {
     if (channels.empty()) throw UsageError("select needs at least one channel");
     for (const Channel& c : channels) check_recv(c);
     const auto deadline = timeout ? deadline_after(*timeout) : std::nullopt;
@@ -371,7 +374,7 @@ std::optional<Selected> select(std::span<const Channel> channels,
             signal.cancel_wait();
             throw;
         }
-        if (ready || detail::passed(deadline)) {
+        if (ready || detail::passed(deadline) || detail::stopped(stop)) {
             signal.cancel_wait();
             return found;
         }

@@ -13,6 +13,7 @@
 /// lock-free; a channel of capacity >= 2 never allocates after construction, capacity 1 and
 /// unbounded channels allocate a queue node when their free list is empty.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <iterator>
@@ -144,9 +145,13 @@ struct Selected {
 
 /// Receives from whichever channel has a value first, waiting at most `timeout` (nullopt:
 /// forever). Channels are scanned from a rotating start so none starves. Closed and drained
-/// channels are skipped; throws ChannelClosed when all of them are. nullopt on timeout.
+/// channels are skipped; throws ChannelClosed when all of them are. nullopt on timeout, and
+/// also when `stop` turns true (whoever sets it then calls wake_selects()).
 std::optional<Selected> select(std::span<const Channel> channels,
-                               std::optional<std::chrono::nanoseconds> timeout = std::nullopt);
+                               std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
+                               const std::atomic<bool>* stop = nullptr);
+/// Wakes every select() in the process to re-check (and see its `stop`).
+void wake_selects() noexcept;
 
 template <> struct Convert<Channel> {
     static Value to_value(const Channel& channel);

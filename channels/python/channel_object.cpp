@@ -122,13 +122,15 @@ PyObject* to_python(const ModuleState& module, const Value& value) {
     }
 }
 
+void wake_channel(void* channel) { static_cast<detail::ChannelState*>(channel)->wake_waiters(); }
+void wake_every_select(void*) { wake_selects(); }
+
 /// Lets Interpreter::interrupt() wake a call of its interpreter blocked on `channel`: the wait
 /// loop stops when the interpreter's interrupt flag turns true, and the call raises the interrupt.
 class InterruptibleWait {
 public:
-    explicit InterruptibleWait(detail::ChannelState& channel)
-        : interpreter_(Interpreter::current()) {
-        if (interpreter_) wakeup_.emplace(*interpreter_, &wake, &channel);
+    InterruptibleWait(void (*wake)(void*), void* context) : interpreter_(Interpreter::current()) {
+        if (interpreter_) wakeup_.emplace(*interpreter_, wake, context);
     }
     const std::atomic<bool>* stop() const noexcept {
         return interpreter_ ? interpreter_->interrupt_flag() : nullptr;
@@ -137,7 +139,6 @@ public:
     bool raised_interrupt() const { return interpreter_ && interpreter_->raise_interrupt(); }
 
 private:
-    static void wake(void* channel) { static_cast<detail::ChannelState*>(channel)->wake_waiters(); }
     Interpreter* interpreter_;
     std::optional<Interpreter::InterruptWakeup> wakeup_;
 };
@@ -166,7 +167,7 @@ PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
         error = std::current_exception();
     }
     if (!error && status == SendStatus::full && !zero) {
-        InterruptibleWait wait(channel);
+        InterruptibleWait wait(&wake_channel, &channel);
         Py_BEGIN_ALLOW_THREADS
         try {
             status = channel.send_until(value, deadline, wait.stop());
@@ -232,7 +233,7 @@ PyObject* receive(PyObject* self, const std::optional<std::chrono::steady_clock:
     Value value;
     RecvStatus status = channel.try_recv(value);
     if (status == RecvStatus::empty && !zero) {
-        InterruptibleWait wait(channel);
+        InterruptibleWait wait(&wake_channel, &channel);
         Py_BEGIN_ALLOW_THREADS
         status = channel.recv_until(value, deadline, wait.stop());
         Py_END_ALLOW_THREADS
@@ -468,14 +469,16 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
     bool failed = false;
     // The wait runs without the GIL; exceptions are carried out of the GIL-free region.
     std::exception_ptr error;
+    InterruptibleWait wait(&wake_every_select, nullptr);
     Py_BEGIN_ALLOW_THREADS
     try {
-        selected = select(channels, timeout);
+        selected = select(channels, timeout, wait.stop());
     } catch (...) {
         error = std::current_exception();
         failed = true;
     }
     Py_END_ALLOW_THREADS
+    if (!failed && !selected && wait.raised_interrupt()) return nullptr;
     if (failed) {
         try {
             std::rethrow_exception(error);

@@ -244,9 +244,9 @@ TEST_CASE("Faults.shutdown_racing_with_submitters_leaves_no_future_hanging" * do
 
 TEST_CASE("Faults.shutdown_without_waiting_resolves_a_task_blocked_on_recv_at_once" *
           doctest::timeout(120)) {
-    // A task blocked in ch.recv() without a timeout sits in C++ with the GIL released; the
-    // interrupt cannot reach it. Its future still resolves at once; the worker (and a waiting
-    // shutdown) is freed when the channel closes.
+    // Tasks blocked without timeouts in ch.recv(), ch.send(), iteration and isolates.select() sit
+    // in C++ with the GIL released. Their futures resolve at once, and the interrupt wakes each
+    // wait (Interpreter::InterruptWakeup), so the pool is destroyed without anyone closing them.
     Channel never(4);
     Channel full(1);
     full.send(Value(0));
@@ -269,10 +269,11 @@ TEST_CASE("Faults.shutdown_without_waiting_resolves_a_task_blocked_on_recv_at_on
         pool.reset();
         destroyed = true;
     });
-    std::this_thread::sleep_for(100ms);
-    for (Channel* ch : {&never, &full, &a, &b}) ch->close();
-    destroyer.join();
+    const auto until = Clock::now() + 10s;
+    while (!destroyed && Clock::now() < until) std::this_thread::sleep_for(10ms);
     CHECK(destroyed);
+    for (Channel* ch : {&never, &full, &a, &b}) ch->close(); // frees a worker left blocked
+    destroyer.join();
 }
 
 // A Python call blocked in ch.recv() waits without the GIL; Interpreter::interrupt() wakes it
