@@ -78,18 +78,23 @@ bool check_role(PyObject* self, bool sending) {
     return false;
 }
 
+/// Copies a bytes-like object once into a new SharedBuffer; false with a Python error set.
+bool copy_into_buffer(PyObject* object, Value& out) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(object, &view, PyBUF_C_CONTIGUOUS) < 0) return false;
+    struct Release { Py_buffer* v; ~Release() { PyBuffer_Release(v); } } release{&view};
+    out = Value(SharedBuffer::copy_of(std::span(static_cast<const std::byte*>(view.buf),
+                                                static_cast<std::size_t>(view.len))));
+    return true;
+}
+
 /// Converts what is about to be sent; `as_buffer` turns a bytes-like object into a SharedBuffer
 /// (one copy now, none on receipt).
 bool to_value(const ModuleState& module, PyObject* object, bool as_buffer, Value& out) {
     try {
         if (as_buffer && PyObject_CheckBuffer(object) &&
             Py_TYPE(object)->tp_dealloc != &buffer_dealloc && !PyMemoryView_Check(object)) {
-            Py_buffer view;
-            if (PyObject_GetBuffer(object, &view, PyBUF_C_CONTIGUOUS) < 0) return false;
-            struct Release { Py_buffer* v; ~Release() { PyBuffer_Release(v); } } release{&view};
-            out = Value(SharedBuffer::copy_of(std::span(static_cast<const std::byte*>(view.buf),
-                                                        static_cast<std::size_t>(view.len))));
-            return true;
+            return copy_into_buffer(object, out);
         }
         if (as_buffer && PyMemoryView_Check(object)) {
             // One of ours crosses as it is; any other memoryview is copied once.
@@ -97,12 +102,7 @@ bool to_value(const ModuleState& module, PyObject* object, bool as_buffer, Value
                 out = Value::from_python(object, "value");
                 return true;
             } catch (const NotShareableError&) {
-                Py_buffer view;
-                if (PyObject_GetBuffer(object, &view, PyBUF_C_CONTIGUOUS) < 0) return false;
-                struct Release { Py_buffer* v; ~Release() { PyBuffer_Release(v); } } release{&view};
-                out = Value(SharedBuffer::copy_of(std::span(static_cast<const std::byte*>(view.buf),
-                                                            static_cast<std::size_t>(view.len))));
-                return true;
+                return copy_into_buffer(object, out);
             }
         }
         out = Value::from_python(object, "value");
