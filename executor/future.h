@@ -22,6 +22,23 @@
 
 namespace isolates {
 
+namespace detail {
+/// Owned by the job that runs a continuation: if the job is destroyed without having run (its
+/// executor discarded it, e.g. a pool shut down with cancel_pending), the continuation's future
+/// resolves as cancelled instead of never.
+template <class R> struct DroppedContinuation {
+    explicit DroppedContinuation(std::shared_ptr<SharedState<R>> next) : next(std::move(next)) {}
+    DroppedContinuation(const DroppedContinuation&) = delete;
+    DroppedContinuation& operator=(const DroppedContinuation&) = delete;
+    ~DroppedContinuation() {
+        next->fail(std::make_exception_ptr(
+                       CancelledError("the continuation's executor discarded it without running it")),
+                   Outcome::cancelled);
+    }
+    std::shared_ptr<SharedState<R>> next;
+};
+} // namespace detail
+
 /// Something that runs `std::function<void()>` jobs: InlineExecutor, ThreadExecutor,
 /// InterpreterPoolExecutor, or your own type with a `post` method.
 template <class E>
@@ -113,14 +130,17 @@ public:
         using R = typename detail::ContinuationResult<F, T>::type;
         auto next = std::make_shared<detail::SharedState<R>>();
         auto self = *this;
-        auto run = [self, next, f = std::move(f)]() mutable {
+        auto dropped = std::make_shared<detail::DroppedContinuation<R>>(next);
+        auto run = [self, next, dropped, f = std::move(f)]() mutable {
             detail::resolve_with(*next, [&]() -> R {
                 if constexpr (std::is_invocable_v<F&, Future<T>>) return f(self);
                 else if constexpr (std::is_void_v<T>) { self.get(); return f(); }
                 else return f(self.state_->get());
             });
         };
-        state_->on_done([next, run = std::move(run), &executor]() mutable {
+        // `dropped` is held here too, so a post() that throws reports its own error, not the
+        // discarded job.
+        state_->on_done([next, dropped, run = std::move(run), &executor]() mutable {
             if (next->ready()) return; // cancelled meanwhile
             try {
                 executor.post(std::move(run));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "executor/detail/task_queue.h"
+#include "interp/detail/runtime_state.h"
 #include "interp/errors.h"
 
 namespace isolates {
@@ -122,6 +124,7 @@ public:
         void join() {
             if (thread_.joinable()) thread_.join();
         }
+        std::size_t index() const noexcept { return index_; }
 
         /// detail::Runner: called with the state's mutex held while this worker runs it.
         void stop_running(StateBase& state) noexcept override {
@@ -316,21 +319,72 @@ public:
     }
 
     void shutdown(bool wait, bool cancel_pending) {
-        if (current_pool == this)
-            throw UsageError("InterpreterPoolExecutor: shutdown from one of its own workers");
+        const bool on_own_worker = current_pool == this;
+        if (wait && on_own_worker)
+            throw UsageError("InterpreterPoolExecutor: shutdown(wait=true) from one of its own "
+                             "workers would wait for itself; use shutdown(false) there");
         stopping_.store(true, std::memory_order_seq_cst);
         if (cancel_pending) {
             cancelling_.store(true, std::memory_order_seq_cst);
             drain(shutdown_error(), Outcome::cancelled);
-            for (auto& worker : workers_) worker->cancel_running();
+            for (auto& worker : workers_) {
+                // The caller's own task is the one asking; it ends when the caller returns.
+                if (on_own_worker && worker->index() == *current_worker_index) continue;
+                worker->cancel_running();
+            }
         }
         wake_all();
-        if (!wait) return;
+        if (wait) join();
+    }
+
+    /// Joins the workers after shutdown() (every future is resolved when it returns).
+    void join() {
         std::lock_guard lock(join_mutex_);
         for (auto& worker : workers_) worker->join();
         timer_.stop();
         // Anything a racing submit pushed after the workers left.
         drain(shutdown_error(), Outcome::cancelled);
+    }
+
+    /// The destructor on one of this pool's own workers (the last owner dropped inside a
+    /// continuation or task): that thread cannot join itself, so a cleanup thread joins every
+    /// worker, the caller's included once its task returns, and then frees the pool. It holds a
+    /// Runtime slot meanwhile, so the Runtime finalises only after it.
+    static void destroy_from_own_worker(std::unique_ptr<Impl> impl) {
+        impl->shutdown(false, impl->options_.cancel_pending_on_destroy);
+        bool holds_slot = true;
+        try {
+            detail::acquire_interpreter_slot();
+        } catch (const UsageError&) {
+            holds_slot = false; // the Runtime is finalising already; it waits for our workers
+        }
+        std::thread([impl = std::move(impl), holds_slot]() mutable {
+            impl->join();
+            impl.reset();
+            if (holds_slot) detail::release_interpreter_slot();
+        }).detach();
+    }
+
+    /// A post()ed job threw: nobody holds a future for it, so tell the handler or stderr.
+    void report_post_error(const std::exception_ptr& error) const noexcept {
+        if (options_.on_post_error) {
+            try {
+                options_.on_post_error(error);
+                return;
+            } catch (...) {
+                // A throwing handler: fall back to stderr rather than lose the report.
+            }
+        }
+        std::string message;
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            message = e.what();
+        } catch (...) {
+            message = "an exception of a type not derived from std::exception";
+        }
+        std::fprintf(stderr, "isolates: a job posted to an InterpreterPoolExecutor threw: %s\n",
+                     message.c_str());
     }
 
     Stats stats() const {
@@ -481,7 +535,8 @@ InterpreterPoolExecutor::InterpreterPoolExecutor(Options options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 InterpreterPoolExecutor::~InterpreterPoolExecutor() {
-    impl_->shutdown(true, impl_->options_.cancel_pending_on_destroy);
+    if (current_pool == impl_.get()) Impl::destroy_from_own_worker(std::move(impl_));
+    else impl_->shutdown(true, impl_->options_.cancel_pending_on_destroy);
 }
 
 void InterpreterPoolExecutor::enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& options) {
@@ -513,7 +568,17 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
 
 void InterpreterPoolExecutor::post(std::function<void()> job) {
     auto state = std::make_shared<detail::SharedState<void>>();
-    enqueue(detail::make_task(state, [job = std::move(job)](Interpreter&) { job(); }), {});
+    // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
+    enqueue(detail::make_task(state,
+                              [job = std::move(job), pool = impl_.get()](Interpreter&) {
+                                  try {
+                                      job();
+                                  } catch (...) {
+                                      pool->report_post_error(std::current_exception());
+                                      throw; // and counted as failed in stats()
+                                  }
+                              }),
+            {});
 }
 
 void InterpreterPoolExecutor::shutdown(bool wait, bool cancel_pending) {

@@ -13,6 +13,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -54,6 +55,9 @@ public:
         /// After each task, check the interpreter (Interpreter::healthy()) and replace it with a
         /// fresh, re-initialised one when the task broke it.
         bool replace_unhealthy = true;
+        /// Called on the worker with the exception a post()ed job threw (post() has no future to
+        /// carry it). Unset: the exception's message is written to stderr.
+        std::function<void(std::exception_ptr)> on_post_error;
     };
 
     /// Per-submission options for submit_with().
@@ -81,7 +85,9 @@ public:
     explicit InterpreterPoolExecutor(Options options);
     InterpreterPoolExecutor() : InterpreterPoolExecutor(Options{}) {}
     /// shutdown(true, options.cancel_pending_on_destroy): every future resolves before it returns.
-    /// Must not run on one of the pool's workers.
+    /// On one of the pool's own workers (the last owner dropped inside a continuation or task) it
+    /// cannot wait for itself: it shuts down without waiting and a cleanup thread joins the workers
+    /// and frees the pool; the futures still all resolve, and the Runtime waits for that thread.
     ~InterpreterPoolExecutor();
     InterpreterPoolExecutor(const InterpreterPoolExecutor&) = delete;
     InterpreterPoolExecutor& operator=(const InterpreterPoolExecutor&) = delete;
@@ -143,14 +149,17 @@ public:
     }
 
     /// Executor interface (e.g. for Future::then): runs `job` on some worker, outside any Python
-    /// call. Its exceptions are dropped.
+    /// call. An exception it throws goes to Options::on_post_error. A job not yet started when the
+    /// pool shuts down with cancel_pending is destroyed without running (then() continuations
+    /// resolve as cancelled then).
     void post(std::function<void()> job);
 
     // --- Life ---------------------------------------------------------------------------------
 
     /// Stops accepting tasks. cancel_pending: tasks not yet started resolve with CancelledError
     /// now; otherwise they still run. Running tasks finish either way. wait: also joins the
-    /// workers (every future is resolved when it returns). Idempotent; not on a worker thread.
+    /// workers (every future is resolved when it returns). Idempotent. On one of the pool's own
+    /// workers only wait=false is allowed (it would wait for itself): UsageError otherwise.
     void shutdown(bool wait = true, bool cancel_pending = false);
     /// Blocks until every worker has its interpreter ready (not needed before submitting).
     /// Throws BrokenPoolError if the pool is broken.

@@ -6,12 +6,14 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -416,51 +418,83 @@ TEST_CASE("Faults.destroying_the_pool_from_another_thread_resolves_everything" *
     CHECK(counts.values + counts.cancelled == 202);
 }
 
-TEST_CASE("Faults.shutdown_from_a_continuation_on_a_worker_is_a_usage_error" * doctest::timeout(60)) {
+TEST_CASE("Faults.shutdown_from_a_continuation_on_a_worker" * doctest::timeout(60)) {
     InterpreterPoolExecutor pool(options_with(2));
-    // then() without an executor runs on the worker that resolved the future.
+    // then() without an executor runs on the worker that resolved the future: waiting there would
+    // wait for itself.
     Future<int> inline_shutdown = pool.submit("__main__:add", 1, 1).then([&](const Value&) {
         pool.shutdown();
         return 1;
     });
-    CHECK_THROWS_WITH_AS(inline_shutdown.get(), doctest::Contains("from one of its own workers"),
+    CHECK_THROWS_WITH_AS(inline_shutdown.get(), doctest::Contains("would wait for itself"),
                          UsageError);
-    Future<int> posted_shutdown = pool.submit("__main__:add", 1, 1).then(
-        [&](const Value&) {
+    CHECK(pool.submit("__main__:add", 2, 2).get().as_int64() == 4); // still serving
+    // From a continuation on another executor, waiting is fine.
+    {
+        InterpreterPoolExecutor other(options_with(1));
+        ThreadExecutor elsewhere;
+        Future<int> outside = other.submit("__main__:add", 1, 1).then(
+            [&](const Value& v) {
+                other.shutdown();
+                return static_cast<int>(v.as_int64());
+            },
+            elsewhere);
+        CHECK(outside.get() == 2);
+        CHECK_THROWS_AS(other.submit("__main__:add", 1, 1), UsageError);
+    }
+    // Without waiting it works on a worker too: the queued tasks are cancelled, the caller's own
+    // task (this continuation) runs to its end, and the pool stops accepting.
+    Channel gate(1);
+    Future<Value> held = pool.submit("__main__:recv_forever", gate);
+    wait_running(held);
+    std::vector<Future<Value>> queued;
+    Future<int> posted_shutdown = make_ready_future(0).then(
+        [&](int) {
             pool.shutdown(false, true);
             return 1;
         },
         pool);
-    CHECK_THROWS_AS(posted_shutdown.get(), UsageError);
-    CHECK(pool.submit("__main__:add", 2, 2).get().as_int64() == 4); // still serving
-    // From a continuation on another executor it is fine.
-    ThreadExecutor elsewhere;
-    Future<int> outside = pool.submit("__main__:add", 1, 1).then(
-        [&](const Value& v) {
-            pool.shutdown();
-            return static_cast<int>(v.as_int64());
-        },
-        elsewhere);
-    CHECK(outside.get() == 2);
+    CHECK(posted_shutdown.get() == 1);
+    REQUIRE(held.wait_for(prompt));
+    CHECK_THROWS_AS(held.get(), CancelledError);
     CHECK_THROWS_AS(pool.submit("__main__:add", 1, 1), UsageError);
 }
 
-TEST_CASE("Faults.destroying_the_pool_inside_its_own_continuation_is_a_clear_error" *
+TEST_CASE("Faults.destroying_the_pool_inside_its_own_continuation_is_safe" *
           doctest::timeout(120)) {
-    // In a process of its own: the destructor cannot join the worker it runs on.
-    std::string output;
-    const int status = run_probe("destroy_in_continuation", output);
-    INFO(output);
-    const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    const bool aborted_with_reason =
-        WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
-        output.find("from one of its own workers") != std::string::npos;
-    const std::string outcome = clean_exit            ? "handled"
-                                : aborted_with_reason ? "aborts with a message"
-                                                      : "other, status " + std::to_string(status);
-    MESSAGE("destroying the pool inside its continuation: " << outcome);
-    CHECK((clean_exit || aborted_with_reason));
-    CHECK(output.find("started") != std::string::npos);
+    // In a process of its own, so that the Runtime's end right after is checked too.
+    for (const char* scenario : {"drain", "cancel"}) {
+        CAPTURE(scenario);
+        std::string output;
+        const int status = run_probe(scenario, output);
+        INFO(output);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+        CHECK(output.find("destroyed on its own worker") != std::string::npos);
+        CHECK(output.find("continuation returned 1") != std::string::npos);
+        if (std::string(scenario) == "drain")
+            CHECK(output.find("queued: 50 values, 0 cancelled, 0 other") != std::string::npos);
+        else
+            CHECK(output.find(" cancelled, 0 other") != std::string::npos);
+    }
+}
+
+TEST_CASE("Faults.continuations_a_shut_down_pool_discards_resolve_as_cancelled" *
+          doctest::timeout(60)) {
+    InterpreterPoolExecutor pool(options_with(1));
+    Channel gate(1);
+    Future<Value> held = pool.submit("__main__:recv_forever", gate); // holds the one worker
+    wait_running(held);
+    std::vector<Future<int>> continuations;
+    for (int k = 0; k < 10; ++k)
+        continuations.push_back(make_ready_future(k).then([](int v) { return v; }, pool));
+    pool.shutdown(true, true);
+    for (auto& c : continuations) {
+        REQUIRE(c.ready());
+        CHECK(c.cancelled());
+        CHECK_THROWS_WITH_AS(c.get(), doctest::Contains("discarded it without running it"),
+                             CancelledError);
+    }
 }
 
 // --- Exceptions from continuations and initializers -------------------------------------------
@@ -505,6 +539,28 @@ TEST_CASE("Faults.exceptions_from_continuations_are_reported" * doctest::timeout
     gate.send(Value(1));
     CHECK_THROWS_WITH_AS(stranded.get(), doctest::Contains("after shutdown"), UsageError);
     CHECK(pool.submit("__main__:add", 2, 2).get().as_int64() == 4);
+}
+
+TEST_CASE("Faults.exceptions_from_posted_jobs_are_reported" * doctest::timeout(60)) {
+    auto options = options_with(2);
+    std::mutex mutex;
+    std::vector<std::string> reported;
+    options.on_post_error = [&](std::exception_ptr error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            std::lock_guard lock(mutex);
+            reported.emplace_back(e.what());
+        }
+    };
+    InterpreterPoolExecutor pool(options);
+    pool.post([] { throw std::runtime_error("posted job failed"); });
+    pool.post([] {}); // a good one is not reported
+    pool.post([] { throw UsageError("another posted job failed"); });
+    pool.shutdown(); // every posted job has run
+    std::sort(reported.begin(), reported.end());
+    CHECK(reported == std::vector<std::string>{"another posted job failed", "posted job failed"});
+    CHECK(pool.stats().failed == 2);
 }
 
 TEST_CASE("Faults.exceptions_from_initializers_are_reported" * doctest::timeout(120)) {
