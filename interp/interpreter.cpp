@@ -31,6 +31,24 @@ struct LifecycleTurn {};
 LifecycleTurn take_lifecycle_turn() { return {}; }
 #endif
 
+// Creating interpreters on several threads at once now and then fails under load with "Failed to
+// import encodings module" (CPython issues 128381 and 131485, seen here once on 3.13.0 in ~20
+// full test runs). A failed creation leaves nothing behind, so try again, one retrying thread at
+// a time, before reporting it.
+std::mutex creation_retries;
+PyStatus create_interpreter(PyThreadState** thread_state, const PyInterpreterConfig& config) {
+    constexpr int attempts = 3;
+    PyStatus status;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        std::unique_lock<std::mutex> one_at_a_time(creation_retries, std::defer_lock);
+        if (attempt > 0) one_at_a_time.lock();
+        [[maybe_unused]] auto turn = take_lifecycle_turn();
+        status = Py_NewInterpreterFromConfig(thread_state, &config);
+        if (!PyStatus_Exception(status)) break;
+    }
+    return status;
+}
+
 PyObject* globals_of(void* globals) { return static_cast<PyObject*>(globals); }
 
 // A builtin replaced or deleted (`builtins.len = None`) leaves the interpreter subtly broken for
@@ -120,11 +138,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
     config.gil = PyInterpreterConfig_OWN_GIL;
 
     PyThreadState* thread_state = nullptr;
-    PyStatus status;
-    {
-        [[maybe_unused]] auto turn = take_lifecycle_turn();
-        status = Py_NewInterpreterFromConfig(&thread_state, &config);
-    }
+    const PyStatus status = create_interpreter(&thread_state, config);
     if (PyStatus_Exception(status)) {
         detail::release_interpreter_slot();
         throw PythonError("RuntimeError",
