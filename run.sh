@@ -189,15 +189,20 @@ run_tests_for() {
 sanitizers=(asan tsan)
 supp="$PWD/tests/sanitizers"
 
-# use_sanitizer asan|tsan: selects that build variant for build_for and run_tests_for.
+# use_sanitizer asan|tsan INDEX: selects that build variant of Python INDEX for build_for and
+# run_tests_for.
 use_sanitizer() {
   # allocator_may_return_null: the tests ask for impossible allocations on purpose (MemoryError).
   case $1 in
     asan)
       build_variant=asan-
       meson_extra_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dsanitize_tests=true)
+      # 3.12 only: lsan.supp names a CPython 3.12 leak by its _curses frame, which ASan records
+      # only with the slow unwinder (libpython has no frame pointers); that run takes ~6x longer.
+      local unwind=
+      if [[ ${py_versions[$2]} == 3.12 ]]; then unwind=:fast_unwind_on_malloc=0; fi
       test_env=(
-        "ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
+        "ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1$unwind"
         "LSAN_OPTIONS=suppressions=$supp/lsan.supp:print_suppressions=0"
         "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
       ) ;;
@@ -290,14 +295,13 @@ case $cmd in
     pythons=("${!py_versions[@]}")
     if [[ ${1:-} == --sanitize ]]; then
       shift; variants=("${sanitizers[@]}")
-      # Sanitizer builds run on the newest CPython only: on 3.12.1 the full Reliability suite
-      # under ASan ends with a small, not yet diagnosed leak of CPython objects (README).
-      pythons=(0)
     fi
     for variant in "${variants[@]}"; do
-      [[ $variant != plain ]] && use_sanitizer "$variant"
       for i in "${pythons[@]}"; do
-        [[ $variant != plain ]] && echo "== $variant"
+        if [[ $variant != plain ]]; then
+          use_sanitizer "$variant" "$i"
+          echo "== $variant"
+        fi
         header "$i"
         if build_for "$i"; then
           run_tests_for "$i" "$@"
