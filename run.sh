@@ -198,7 +198,7 @@ use_sanitizer() {
       build_variant=asan-
       meson_extra_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dsanitize_tests=true)
       # 3.12 only: lsan.supp names a CPython 3.12 leak by its _curses frame, which ASan records
-      # only with the slow unwinder (libpython has no frame pointers); that run takes ~6x longer.
+      # only with the slow unwinder (libpython has no frame pointers); that run takes ~5x longer.
       local unwind=
       if [[ ${py_versions[$2]} == 3.12 ]]; then unwind=:fast_unwind_on_malloc=0; fi
       test_env=(
