@@ -1,7 +1,5 @@
 #include "interp/interpreter.h"
 
-#include <mimalloc.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -150,7 +148,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
     state_ = PyThreadState_GetInterpreter(thread_state);
     id_ = PyInterpreterState_GetID(state_);
     thread_ident_ = PyThread_get_thread_ident();
-    heap_ = mi_heap_new();
+    heap_ = detail::new_heap();
 
     PyObject* main_module = PyImport_AddModule("__main__"); // borrowed
     globals_ = main_module ? Object::borrow(PyModule_GetDict(main_module)).release() : nullptr;
@@ -169,7 +167,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
             [[maybe_unused]] auto turn = take_lifecycle_turn();
             Py_EndInterpreter(thread_state);
         }
-        mi_heap_delete(heap_);
+        detail::delete_heap(heap_);
         detail::release_interpreter_slot();
         throw error;
     }
@@ -201,7 +199,7 @@ Interpreter::~Interpreter() {
         Py_EndInterpreter(thread_state_); // leaves no thread state attached
     }
     thread_state_ = nullptr;
-    mi_heap_delete(heap_); // Values still alive move to the default heap and stay valid
+    detail::delete_heap(heap_); // Values still alive move to the default heap and stay valid
     --interpreters_owned_here;
     detail::release_interpreter_slot();
 }

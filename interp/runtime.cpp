@@ -8,20 +8,9 @@
 #include "interp/builtin_modules.h"
 #include "interp/detail/python.h"
 #include "interp/detail/runtime_state.h"
+#include "interp/detail/sanitized.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
-
-// Sanitizer builds (g++ defines __SANITIZE_*__, clang answers __has_feature).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ISOLATES_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ISOLATES_SANITIZED 1
-#endif
-#endif
-#ifndef ISOLATES_SANITIZED
-#define ISOLATES_SANITIZED 0
-#endif
 
 namespace isolates {
 

@@ -2,6 +2,9 @@
 // Which mimalloc heap our side allocates Value nodes from. Each Interpreter owns a heap made on
 // its thread; while it runs, that heap is this thread's current one. mimalloc lets any thread
 // free memory from any heap, so Values may be released anywhere and outlive their interpreter.
+// Sanitizer builds (interp/detail/sanitized.h) use plain malloc instead and make no heaps: Debian's
+// libmimalloc is not instrumented, so ASan would not see overruns in its blocks and TSan would not
+// see it hand a freed block to another thread.
 
 #include <cstddef>
 
@@ -12,8 +15,16 @@ namespace isolates::detail {
 /// Allocates from the current thread's interpreter heap, or mimalloc's default heap.
 /// Throws std::bad_alloc on failure.
 void* heap_allocate(std::size_t bytes);
-/// Frees memory from heap_allocate, on any thread.
+/// Allocates `bytes` aligned to `alignment` (a power of two) from mimalloc's default heap.
+/// Throws std::bad_alloc on failure.
+void* heap_allocate_aligned(std::size_t bytes, std::size_t alignment);
+/// Frees memory from heap_allocate or heap_allocate_aligned, on any thread.
 void heap_free(void* p) noexcept;
+
+/// A new heap for an Interpreter (nullptr in sanitizer builds: the default is used).
+mi_heap_s* new_heap() noexcept;
+/// Deletes a heap from new_heap(); blocks still alive move to the default heap and stay valid.
+void delete_heap(mi_heap_s* heap) noexcept;
 
 /// Sets this thread's current heap (nullptr: mimalloc's default) and returns the previous one.
 mi_heap_s* exchange_current_heap(mi_heap_s* heap) noexcept;

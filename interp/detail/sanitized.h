@@ -1,0 +1,15 @@
+#pragma once
+// ISOLATES_SANITIZED: 1 in AddressSanitizer and ThreadSanitizer builds (g++ defines
+// __SANITIZE_*__, clang answers __has_feature). Such builds route CPython's allocator and our own
+// to plain malloc, so the sanitizer sees every allocation.
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ISOLATES_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ISOLATES_SANITIZED 1
+#endif
+#endif
+#ifndef ISOLATES_SANITIZED
+#define ISOLATES_SANITIZED 0
+#endif
