@@ -49,6 +49,36 @@ template <class F> bool spin_then_yield(F&& attempt) {
 bool passed(const Deadline& deadline) {
     return deadline && std::chrono::steady_clock::now() >= *deadline;
 }
+
+/// Acquire pairs with the release store of whoever set the flag before calling wake_waiters().
+bool stopped(const std::atomic<bool>* stop) noexcept {
+    return stop && stop->load(std::memory_order_acquire);
+}
+
+/// The blocking loop of send, recv and select: retries `attempt` (true: done) while spinning,
+/// then sleeps on `event` between retries until it succeeds, the deadline passes or `stop` is
+/// set. Returns whether the last attempt succeeded. An attempt that throws leaves no waiter
+/// registered.
+template <class F>
+bool wait_until(EventCount& event, F&& attempt, const Deadline& deadline,
+                const std::atomic<bool>* stop) {
+    if (spin_then_yield(attempt)) return true;
+    for (;;) {
+        const EventCount::Key key = event.prepare_wait();
+        bool done;
+        try {
+            done = attempt();
+        } catch (...) {
+            event.cancel_wait();
+            throw;
+        }
+        if (done || passed(deadline) || stopped(stop)) {
+            event.cancel_wait();
+            return done;
+        }
+        event.wait(key, deadline);
+    }
+}
 } // namespace
 
 EventCount& select_signal() noexcept {
@@ -142,13 +172,6 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
     return RecvStatus::closed;
 }
 
-namespace {
-/// Acquire pairs with the release store of whoever set the flag before calling wake_waiters().
-bool stopped(const std::atomic<bool>* stop) noexcept {
-    return stop && stop->load(std::memory_order_acquire);
-}
-} // namespace
-
 void ChannelState::wake_waiters() noexcept {
     not_empty_.notify();
     not_full_.notify();
@@ -157,33 +180,17 @@ void ChannelState::wake_waiters() noexcept {
 SendStatus ChannelState::send_until(Value& value, const Deadline& deadline,
                                     const std::atomic<bool>* stop) {
     SendStatus status = SendStatus::full;
-    if (spin_then_yield([&] { return (status = try_send(value)) != SendStatus::full; }))
-        return status;
-    for (;;) {
-        const EventCount::Key key = not_full_.prepare_wait();
-        status = try_send(value);
-        if (status != SendStatus::full || passed(deadline) || stopped(stop)) {
-            not_full_.cancel_wait();
-            return status;
-        }
-        not_full_.wait(key, deadline);
-    }
+    wait_until(not_full_, [&] { return (status = try_send(value)) != SendStatus::full; },
+               deadline, stop);
+    return status;
 }
 
 RecvStatus ChannelState::recv_until(Value& out, const Deadline& deadline,
                                     const std::atomic<bool>* stop) noexcept {
     RecvStatus status = RecvStatus::empty;
-    if (spin_then_yield([&] { return (status = try_recv(out)) != RecvStatus::empty; }))
-        return status;
-    for (;;) {
-        const EventCount::Key key = not_empty_.prepare_wait();
-        status = try_recv(out);
-        if (status != RecvStatus::empty || passed(deadline) || stopped(stop)) {
-            not_empty_.cancel_wait();
-            return status;
-        }
-        not_empty_.wait(key, deadline);
-    }
+    wait_until(not_empty_, [&] { return (status = try_recv(out)) != RecvStatus::empty; },
+               deadline, stop);
+    return status;
 }
 
 bool ChannelState::close() noexcept {
@@ -363,23 +370,8 @@ std::optional<Selected> select(std::span<const Channel> channels,
         if (closed == n) throw ChannelClosed("select: every channel is closed and drained");
         return false;
     };
-    if (detail::spin_then_yield(scan)) return found;
-    detail::EventCount& signal = detail::select_signal();
-    for (;;) {
-        const detail::EventCount::Key key = signal.prepare_wait();
-        bool ready;
-        try {
-            ready = scan();
-        } catch (...) {
-            signal.cancel_wait();
-            throw;
-        }
-        if (ready || detail::passed(deadline) || detail::stopped(stop)) {
-            signal.cancel_wait();
-            return found;
-        }
-        signal.wait(key, deadline);
-    }
+    detail::wait_until(detail::select_signal(), scan, deadline, stop);
+    return found;
 }
 
 Value Convert<Channel>::to_value(const Channel& channel) { return Value::native(channel.endpoint()); }
