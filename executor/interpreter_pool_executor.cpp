@@ -4,13 +4,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <queue>
 #include <semaphore>
 #include <thread>
 
+#include "executor/detail/locked_task_list.h"
 #include "executor/detail/task_queue.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/errors.h"
@@ -152,21 +152,8 @@ public:
         }
 
         /// Queues a task for this worker only.
-        void push_own(Task* task) {
-            std::lock_guard lock(own_mutex_);
-            own_.push_back(task);
-            own_size_.fetch_add(1, std::memory_order_release);
-        }
-        Task* pop_own() {
-            // acquire pairs with push_own's release; the lock below orders the deque itself.
-            if (own_size_.load(std::memory_order_acquire) == 0) return nullptr;
-            std::lock_guard lock(own_mutex_);
-            if (own_.empty()) return nullptr;
-            Task* task = own_.front();
-            own_.pop_front();
-            own_size_.fetch_sub(1, std::memory_order_relaxed);
-            return task;
-        }
+        void push_own(Task* task) { own_.push(task); }
+        Task* pop_own() { return own_.pop(); }
 
         std::chrono::nanoseconds busy() const noexcept {
             return std::chrono::nanoseconds(busy_ns_.load(std::memory_order_relaxed));
@@ -186,9 +173,7 @@ public:
         std::thread thread_;
         std::unique_ptr<Interpreter> interpreter_; // made, used and destroyed by thread_
 
-        std::mutex own_mutex_;
-        std::deque<Task*> own_;                // guarded by own_mutex_
-        std::atomic<std::size_t> own_size_{0}; // lets pop_own skip the lock when empty
+        detail::LockedTaskList own_;
 
         std::mutex running_mutex_;
         std::shared_ptr<StateBase> running_; // the task running now; written under running_mutex_
@@ -407,27 +392,17 @@ public:
     void push_shared(Task* task) {
         // Once anything overflowed, later tasks go there too until it drains, roughly keeping
         // submission order.
-        if (overflow_size_.load(std::memory_order_acquire) == 0 && ring_.try_push(task)) return;
-        std::lock_guard lock(overflow_mutex_);
-        overflow_.push_back(task);
-        overflow_size_.fetch_add(1, std::memory_order_release);
+        if (overflow_.empty() && ring_.try_push(task)) return;
+        overflow_.push(task);
     }
     Task* pop_shared() {
         if (Task* task = ring_.try_pop()) return task;
-        if (overflow_size_.load(std::memory_order_acquire) == 0) return nullptr;
-        std::lock_guard lock(overflow_mutex_);
-        if (overflow_.empty()) return nullptr;
-        Task* task = overflow_.front();
-        overflow_.pop_front();
-        overflow_size_.fetch_sub(1, std::memory_order_release);
-        return task;
+        return overflow_.pop();
     }
 
     // Owning raw pointers: a task is deleted by whoever pops it.
     detail::TaskQueue ring_{8192};
-    std::mutex overflow_mutex_;
-    std::deque<Task*> overflow_;                // guarded by overflow_mutex_
-    std::atomic<std::size_t> overflow_size_{0}; // lets pop_shared skip the lock when empty
+    detail::LockedTaskList overflow_;
     std::unique_ptr<std::counting_semaphore<>> slots_; // queue_bound, when set
     Timer timer_;
 

@@ -15,6 +15,7 @@
 #include "executor/thread_executor.h"
 #include "interp/interpreter.h"
 #include "tests/doctest.h"
+#include "tests/eager_coroutine.h"
 #include "tests/pool_test_helpers.h"
 
 using namespace isolates;
@@ -54,15 +55,7 @@ InterpreterPoolExecutor::Options with_helpers(std::size_t workers) {
 
 using testing::wait_running;
 
-struct Eager {
-    struct promise_type {
-        Eager get_return_object() { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() {}
-        void unhandled_exception() { std::terminate(); }
-    };
-};
+using testing::Eager;
 
 Eager sum_on_pool(InterpreterPoolExecutor& pool, std::promise<long long>& out) {
     long long total = 0;

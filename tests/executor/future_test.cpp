@@ -13,6 +13,7 @@
 #include "executor/future.h"
 #include "executor/thread_executor.h"
 #include "tests/doctest.h"
+#include "tests/eager_coroutine.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;
@@ -23,16 +24,7 @@ template <class T> std::pair<std::shared_ptr<detail::SharedState<T>>, Future<T>>
     return {state, Future<T>(state)};
 }
 
-/// The smallest coroutine type: starts at once, records its result or exception.
-struct Eager {
-    struct promise_type {
-        Eager get_return_object() { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() {}
-        void unhandled_exception() { std::terminate(); }
-    };
-};
+using testing::Eager;
 
 Eager add_awaited(Future<int> a, Future<int> b, std::atomic<int>& out) {
     const int x = co_await a;
