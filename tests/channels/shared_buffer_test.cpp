@@ -5,10 +5,7 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <iostream>
-#include <filesystem>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -17,20 +14,13 @@
 #include "channels/shared_buffer.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
+#include "tests/child_process.h"
 #include "tests/doctest.h"
 
 using namespace isolates;
 
 namespace {
-/// Before fork: buffered output would otherwise be written twice, once by the child.
-void flush_output() {
-    std::cout.flush();
-    std::fflush(nullptr);
-}
-
-bool segment_exists(const std::string& name) {
-    return std::filesystem::exists("/dev/shm/" + name);
-}
+using testing::segment_exists;
 
 SharedBuffer counting(std::size_t size, SharedBuffer::Storage storage = SharedBuffer::Storage::process) {
     return SharedBuffer::build(size, [](std::span<std::byte> out) {
@@ -133,61 +123,33 @@ TEST_CASE("SharedBuffer.shared_memory_segments_are_private_mappable_and_removed"
                 "    return [b.shared_memory, len(b), memoryview(b)[7], s.name.startswith('isolates-')]\n");
         CHECK(in.call("__main__:check", name).repr() == "[True, 3145728, 7, True]");
         // Another process maps the same bytes by name.
-        int pipe_fds[2];
-        REQUIRE(::pipe(pipe_fds) == 0);
-        flush_output();
-        const pid_t child = ::fork();
-        REQUIRE(child >= 0);
-        if (child == 0) {
-            ::close(pipe_fds[0]);
+        const testing::Child child = testing::fork_child([&](int out) {
             std::uint64_t sum = 0;
-            try {
-                const SharedBuffer theirs = SharedBuffer::open_shared(name);
-                for (std::byte b : theirs.bytes()) sum += std::to_integer<std::uint64_t>(b);
-            } catch (...) {
-                ::_exit(1);
-            }
-            [[maybe_unused]] auto written = ::write(pipe_fds[1], &sum, sizeof sum);
-            ::_exit(0);
-        }
-        ::close(pipe_fds[1]);
-        std::uint64_t child_sum = 0;
-        const auto got = ::read(pipe_fds[0], &child_sum, sizeof child_sum);
-        ::close(pipe_fds[0]);
-        int status = 0;
-        ::waitpid(child, &status, 0);
-        CHECK(got == sizeof child_sum);
+            const SharedBuffer theirs = SharedBuffer::open_shared(name);
+            for (std::byte b : theirs.bytes()) sum += std::to_integer<std::uint64_t>(b);
+            testing::write_all(out, std::to_string(sum));
+        });
+        const int status = testing::wait_for_exit(child.pid);
         CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
         std::uint64_t sum = 0;
         for (std::byte b : buffer.bytes()) sum += std::to_integer<std::uint64_t>(b);
-        CHECK(child_sum == sum);
+        CHECK(child.output == std::to_string(sum));
     }
     CHECK_FALSE(segment_exists(name)); // the last user let go
     CHECK_THROWS_AS(SharedBuffer::open_shared(name), UsageError);
 }
 
 TEST_CASE("SharedBuffer.segments_of_a_dead_process_are_swept" * doctest::timeout(60)) {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    flush_output();
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
+    const testing::Child child = testing::fork_child([](int out) {
         // The child makes a segment and dies without cleaning up, as a crash would.
-        ::close(pipe_fds[0]);
         const SharedBuffer buffer = counting(4096, SharedBuffer::Storage::shared_memory);
-        const std::string& name = buffer.name();
-        [[maybe_unused]] auto written = ::write(pipe_fds[1], name.data(), name.size());
+        testing::write_all(out, buffer.name());
         ::_exit(0);
-    }
-    ::close(pipe_fds[1]);
-    char text[256] = {};
-    const auto n = ::read(pipe_fds[0], text, sizeof text - 1);
-    ::close(pipe_fds[0]);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    REQUIRE(n > 0);
-    const std::string stale(text, static_cast<std::size_t>(n));
+    });
+    testing::wait_for_exit(child.pid);
+    REQUIRE_FALSE(child.output.empty());
+    const std::string& stale = child.output;
     CHECK(segment_exists(stale)); // left behind by the dead child
     const SharedBuffer fresh = counting(16, SharedBuffer::Storage::shared_memory);
     CHECK_FALSE(segment_exists(stale)); // swept when the next segment was made

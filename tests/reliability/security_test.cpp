@@ -10,9 +10,6 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <cstdio>
-#include <filesystem>
-#include <iostream>
 #include <set>
 #include <string>
 #include <thread>
@@ -22,6 +19,7 @@
 #include "executor/interpreter_pool_executor.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
+#include "tests/child_process.h"
 #include "tests/doctest.h"
 
 using namespace isolates;
@@ -71,12 +69,7 @@ def evaluate(source):
     return candidate
 )";
 
-bool segment_exists(const std::string& name) { return std::filesystem::exists("/dev/shm/" + name); }
-
-void flush_output() {
-    std::cout.flush();
-    std::fflush(nullptr);
-}
+using testing::segment_exists;
 } // namespace
 
 TEST_SUITE("Reliability") {
@@ -279,34 +272,24 @@ TEST_CASE("Security.segments_of_a_killed_process_are_removed_and_a_live_ones_kep
     // no destructor runs), the other stays alive. Making a segment here sweeps the dead child's
     // segment only.
     auto spawn = [](std::string& name, int& to_child) -> pid_t {
-        int up[2], down[2];
-        REQUIRE(::pipe(up) == 0);
+        int down[2];
         REQUIRE(::pipe(down) == 0);
-        flush_output();
-        const pid_t child = ::fork();
-        REQUIRE(child >= 0);
-        if (child == 0) {
-            ::close(up[0]);
+        const testing::Child child = testing::fork_child([&](int out) {
             ::close(down[1]);
             {
                 const SharedBuffer buffer = SharedBuffer::copy_of(
                     std::string_view("held"), SharedBuffer::Storage::shared_memory);
-                [[maybe_unused]] auto w = ::write(up[1], buffer.name().data(), buffer.name().size());
-                ::close(up[1]);
+                testing::write_all(out, buffer.name());
+                ::close(out); // the parent has the name now
                 char c;
                 [[maybe_unused]] auto r = ::read(down[0], &c, 1); // wait until told to go
             } // a clean end: the segment's last user in this process lets go
-            ::_exit(0);
-        }
-        ::close(up[1]);
+        });
         ::close(down[0]);
-        char text[256] = {};
-        const auto n = ::read(up[0], text, sizeof text - 1);
-        ::close(up[0]);
-        REQUIRE(n > 0);
-        name.assign(text, static_cast<std::size_t>(n));
+        REQUIRE_FALSE(child.output.empty());
+        name = child.output;
         to_child = down[1];
-        return child;
+        return child.pid;
     };
     std::string crashed_name, alive_name;
     int crashed_pipe = -1, alive_pipe = -1;
