@@ -15,19 +15,22 @@ test_timeout=${ISOLATES_TEST_TIMEOUT:-900}
 
 usage() {
   cat >&2 <<EOF
-usage: $0 setup|demo|test|fuzz|soak|bench [args]
+usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
   setup         install packages, build for every usable CPython >= 3.12
   demo [args]   build for the newest CPython and run samples/parallel_count
   test [args]   build and run the tests for every usable CPython (args go to doctest)
   test --sanitize [args]
                 the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
-                ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X)
-  fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest CPython) and
+                ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X):
+                ASan on the oldest and the newest GIL build, TSan on the newest
+  fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest GIL CPython) and
                 run them for about that many seconds in total (default 60)
   soak [--quick] build for the newest CPython and run tests/soak/soak: 1,000,000 pool tasks,
                 10,000,000 channel messages, 1,000 pool and 10,000 channel create/destroy cycles,
                 RSS checked against CPython's own per-interpreter leak (--quick: 1/100 of it)
   bench [args]  build for the newest CPython and run the benchmarks
+  python 3.X... build these CPythons (3.14, 3.15) from source into $python_cache,
+                where the commands above find them (about 10 minutes each, once)
 EOF
   exit 2
 }
@@ -46,14 +49,24 @@ ensure_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
-# Prints, one per line: verdict, full version, real prefix, LIBPC, reason when unusable.
+# `./run.sh python 3.X[t]` builds that CPython (scripts/build_cpython.sh) with these, so its
+# standard library is complete: _ssl/_hashlib, _ctypes, zlib, bz2, lzma, zstd (3.14's
+# compression.zstd), sqlite3, readline, curses, uuid, dbm.
+cpython_build_packages=(make curl xz-utils libssl-dev libffi-dev zlib1g-dev libbz2-dev liblzma-dev
+  libzstd-dev libsqlite3-dev libreadline-dev libncurses-dev uuid-dev libgdbm-dev libgdbm-compat-dev)
+python_cache=${ISOLATES_PYTHON_CACHE:-$HOME/.cache/isolates/cpython}
+
+# Prints, one per line: verdict, full version, real prefix, LIBPC, build key, reason when unusable.
+# The build key is the ABI the embed file is named by: "3.14", or "3.14t" for a free-threaded
+# build, so the two builds of one version get build directories of their own.
 # Kept Python-2 compatible so that a wrong $PYTHON still gets a useful explanation.
 probe_script='
 import os, sys, sysconfig
 v = sys.version_info
 cv = sysconfig.get_config_var
 libpc = cv("LIBPC") or ""
-pc = "python-%d.%d-embed.pc" % (v[0], v[1])
+key = "%d.%d%s" % (v[0], v[1], cv("Py_GIL_DISABLED") == 1 and "t" or "")
+pc = "python-%s-embed.pc" % key
 why = ""
 if v < (3, 12):
     why = "is Python %d.%d, need >= 3.12" % (v[0], v[1])
@@ -64,31 +77,33 @@ elif cv("Py_ENABLE_SHARED") != 1:
 elif not os.path.isfile(os.path.join(libpc, pc)):
     why = "has no %s in %s" % (pc, libpc or "its LIBPC")
 print("\n".join([why and "no" or "ok", "%d.%d.%d" % tuple(v[:3]),
-                 os.path.realpath(sys.prefix), libpc or "-", why or "-"]))
+                 os.path.realpath(sys.prefix), libpc or "-", key, why or "-"]))
 '
 
 no_python() {
-  cat >&2 <<EOF
+  cat >&2 <<EOF2
 error: $1
-isolates needs a CPython >= 3.12 (GIL build) configured with --enable-shared, which ships
-python-3.X-embed.pc, e.g.
-    PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.13
-then run again, or point at one explicitly:
+isolates needs a CPython >= 3.12 configured with --enable-shared, which ships
+python-3.X-embed.pc. Build one here (about 10 minutes, once):
+    ./run.sh python 3.14
+or install one, e.g. PYTHON_CONFIGURE_OPTS=--enable-shared pyenv install 3.13, then run again,
+or point at one explicitly:
     PYTHON=/path/to/python3.X ./run.sh ...
-EOF
+EOF2
   exit 1
 }
 
-# Fills py_exes, py_versions (3.X) and py_libpcs, newest first; only the newest of each 3.X,
-# because the build dir is per 3.X.
+# Fills py_exes, py_versions (build keys: 3.X, 3.Xt) and py_libpcs, newest first (a GIL build
+# before the free-threaded build of the same version); only the newest of each key, because the
+# build directory is per key. gil_builds holds the indices of the GIL builds, newest first.
 find_pythons() {
   local candidates=() root
   if [[ -n ${PYTHON:-} ]]; then
     candidates=("$PYTHON")
   else
-    candidates=(python3.14 python3.13 python3.12)
+    candidates=(python3.15 python3.14 python3.13 python3.12)
     root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-    candidates+=("$root"/versions/*/bin/python3)
+    candidates+=("$python_cache"/*/bin/python3 "$root"/versions/*/bin/python3)
   fi
   local exe out lines=() info
   declare -A seen_prefix=()
@@ -100,23 +115,25 @@ find_pythons() {
     fi
     mapfile -t info <<<"$out"
     if [[ ${info[0]} != ok ]]; then
-      [[ -n ${PYTHON:-} ]] && no_python "PYTHON=$PYTHON ${info[4]}."
+      [[ -n ${PYTHON:-} ]] && no_python "PYTHON=$PYTHON ${info[5]}."
       continue
     fi
     [[ -n ${seen_prefix[${info[2]}]:-} ]] && continue
     seen_prefix[${info[2]}]=1
-    lines+=("${info[1]}"$'\t'"$exe"$'\t'"${info[3]}")
+    lines+=("${info[1]}"$'\t'"${info[4]}"$'\t'"$exe"$'\t'"${info[3]}")
   done
-  py_exes=() py_versions=() py_libpcs=()
-  declare -A seen_minor=()
-  local full libpc minor
-  while IFS=$'\t' read -r full exe libpc; do
-    minor=${full%.*}
-    [[ -n ${seen_minor[$minor]:-} ]] && continue
-    seen_minor[$minor]=1
-    py_exes+=("$exe") py_versions+=("$minor") py_libpcs+=("$libpc")
-  done < <(((${#lines[@]})) && printf '%s\n' "${lines[@]}" | sort -t$'\t' -k1,1Vr)
+  py_exes=() py_versions=() py_libpcs=() gil_builds=()
+  declare -A seen_key=()
+  local full key libpc
+  while IFS=$'\t' read -r full key exe libpc; do
+    [[ -n ${seen_key[$key]:-} ]] && continue
+    seen_key[$key]=1
+    [[ $key == *t ]] || gil_builds+=("${#py_exes[@]}")
+    py_exes+=("$exe") py_versions+=("$key") py_libpcs+=("$libpc")
+  done < <(((${#lines[@]})) && printf '%s\n' "${lines[@]}" | sort -t$'\t' -k1,1Vr -k2,2)
   ((${#py_exes[@]})) || no_python "no usable CPython found."
+  # What demo, bench, fuzz and soak use: the newest GIL build.
+  newest=${gil_builds[0]:-0}
 }
 
 # build_for INDEX [ninja targets]: configure once, then let ninja (and meson's own regeneration) do the rest.
@@ -134,7 +151,7 @@ build_for() (
 
 # run_built PATH [args]: replaces this script with a program from the newest build.
 run_built() {
-  local prog="$build_root/py${py_versions[0]}/$1"; shift
+  local prog="$build_root/py${py_versions[$newest]}/$1"; shift
   if [[ ! -x $prog ]]; then
     echo "$prog is not built yet" >&2
     exit 1
@@ -186,7 +203,6 @@ run_tests_for() {
 # --- Sanitizers ------------------------------------------------------------------------------
 # libpython is not instrumented: a sanitizer build switches CPython to plain malloc (see
 # interp/runtime.cpp) and tests/sanitizers/*.supp hides reports from CPython internals only.
-sanitizers=(asan tsan)
 supp="$PWD/tests/sanitizers"
 
 # use_sanitizer asan|tsan INDEX: selects that build variant of Python INDEX for build_for and
@@ -228,14 +244,14 @@ fuzz_run() {
   packages+=("${fuzz_packages[@]}")
   ensure_packages
   find_pythons
-  header 0
+  header "$newest"
   build_variant=fuzz-
   meson_extra_args=(-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
                     -Dcpp_args=-fsanitize=fuzzer-no-link -Dsanitize_tests=true)
-  dir="$build_root/fuzz-py${py_versions[0]}"
+  dir="$build_root/fuzz-py${py_versions[$newest]}"
   local ninja_targets=()
   for target in "${fuzz_targets[@]}"; do ninja_targets+=("tests/fuzz/$target"); done
-  if ! CXX=$fuzz_cxx build_for 0 "${ninja_targets[@]}"; then
+  if ! CXX=$fuzz_cxx build_for "$newest" "${ninja_targets[@]}"; then
     echo "FAILED: fuzz build"
     echo "0 passed, 1 failed"
     return 1
@@ -280,40 +296,53 @@ case $cmd in
   demo)
     ensure_packages
     find_pythons
-    header 0
-    build_for 0
+    header "$newest"
+    build_for "$newest"
     # First why interpreters matter (threads in one interpreter vs one interpreter per thread),
     # then the pool doing real work (hashing; OpenSSL's sha256 against CPython's built-in one).
-    "$build_root/py${py_versions[0]}/samples/parallel_count" "$@"
+    "$build_root/py${py_versions[$newest]}/samples/parallel_count" "$@"
     echo
     run_built samples/sha256_hashing --n 300000
     ;;
   test)
     ensure_packages
     find_pythons
-    variants=(plain)
-    pythons=("${!py_versions[@]}")
+    # Each run is "variant:python index". Plain: every Python found. Sanitizers (CI's matrix):
+    # ASan+UBSan on the oldest and the newest GIL build, TSan on the newest GIL build.
+    runs=()
     if [[ ${1:-} == --sanitize ]]; then
-      shift; variants=("${sanitizers[@]}")
+      shift
+      ((${#gil_builds[@]})) || no_python "the sanitizer builds need a GIL build of CPython."
+      oldest=${gil_builds[-1]}
+      runs=("asan:$oldest")
+      ((oldest != newest)) && runs+=("asan:$newest")
+      runs+=("tsan:$newest")
+    else
+      for i in "${!py_versions[@]}"; do runs+=("plain:$i"); done
     fi
-    for variant in "${variants[@]}"; do
-      for i in "${pythons[@]}"; do
-        if [[ $variant != plain ]]; then
-          use_sanitizer "$variant" "$i"
-          echo "== $variant"
-        fi
-        header "$i"
-        if build_for "$i"; then
-          run_tests_for "$i" "$@"
-        else
-          # Counted as a failure so the final line alone tells CI something is wrong.
-          echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
-          total_failed=$((total_failed + 1))
-        fi
-      done
+    for run in "${runs[@]}"; do
+      variant=${run%%:*} i=${run#*:}
+      if [[ $variant != plain ]]; then
+        use_sanitizer "$variant" "$i"
+        echo "== $variant"
+      fi
+      header "$i"
+      if build_for "$i"; then
+        run_tests_for "$i" "$@"
+      else
+        # Counted as a failure so the final line alone tells CI something is wrong.
+        echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
+        total_failed=$((total_failed + 1))
+      fi
     done
     echo "$total_passed passed, $total_failed failed"
     ((total_failed == 0))
+    ;;
+  python)
+    (($#)) || usage
+    packages+=("${cpython_build_packages[@]}")
+    ensure_packages
+    for series in "$@"; do scripts/build_cpython.sh "$series"; done
     ;;
   fuzz)
     fuzz_run "${1:-60}"
@@ -321,22 +350,22 @@ case $cmd in
   soak)
     ensure_packages
     find_pythons
-    header 0
-    if ! build_for 0; then
-      echo "FAILED: build for Python ${py_versions[0]}"
+    header "$newest"
+    if ! build_for "$newest"; then
+      echo "FAILED: build for Python ${py_versions[$newest]}"
       echo "0 passed, 1 failed"
       exit 1
     fi
     # Same guard as the tests: a hang must not hang CI.
     exec timeout --foreground --kill-after=10 "$test_timeout" \
-      "$build_root/py${py_versions[0]}/tests/soak/soak" "$@"
+      "$build_root/py${py_versions[$newest]}/tests/soak/soak" "$@"
     ;;
   bench)
     ensure_packages
     find_pythons
-    header 0
-    build_for 0
-    exec bench/run_all.sh "$build_root/py${py_versions[0]}" "${py_exes[0]}" "$@"
+    header "$newest"
+    build_for "$newest"
+    exec bench/run_all.sh "$build_root/py${py_versions[$newest]}" "${py_exes[$newest]}" "$@"
     ;;
   *) usage ;;
 esac
