@@ -1,3 +1,5 @@
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include "interp/interpreter.h"
 
 #include <cstdio>
@@ -5,7 +7,6 @@
 
 #include "interp/detail/heap.h"
 #include "interp/detail/object.h"
-#include "interp/detail/python.h"
 #include "interp/detail/python_error.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/errors.h"
@@ -149,6 +150,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
     id_ = PyInterpreterState_GetID(state_);
     thread_ident_ = PyThread_get_thread_ident();
     heap_ = detail::new_heap();
+    view_ = detail::InterpreterView::of_current();
 
     PyObject* main_module = PyImport_AddModule("__main__"); // borrowed
     globals_ = main_module ? Object::borrow(PyModule_GetDict(main_module)).release() : nullptr;
@@ -329,9 +331,39 @@ bool Interpreter::healthy() {
 
 // --- Interrupts --------------------------------------------------------------------------------
 
+template <class F> void Interpreter::visit_and(F&& work) {
+#if PY_VERSION_HEX >= 0x030F0000
+    // PEP 788: attaches a thread state of this interpreter (the caller's own when the call comes
+    // from Python code running here), restores whatever the thread had attached before, and
+    // keeps the interpreter from finalising meanwhile. Fails only once it has begun to end, when
+    // no call can be running.
+    PyThreadStateToken* token = PyThreadState_EnsureFromView(view_.get());
+    if (!token) return;
+    work();
+    PyThreadState_Release(token);
+#else
+    if (detail::current_thread_state() == thread_state_) {
+        work(); // called from Python code running in this very interpreter
+        return;
+    }
+    DetachOther detach;
+    // A short-lived thread state of our own for this interpreter, on this thread; the caller
+    // holds lifecycle_mutex_, so the interpreter cannot end meanwhile.
+    PyThreadState* visitor = PyThreadState_New(state_);
+    PyEval_RestoreThread(visitor);
+    work();
+    PyThreadState_Clear(visitor);
+    PyThreadState_DeleteCurrent();
+#endif
+}
+
 bool Interpreter::interrupt(std::string_view exception) {
+#if PY_VERSION_HEX >= 0x030F0000
+    if (!running_.load(std::memory_order_relaxed)) return false;
+#else
     std::lock_guard lock(lifecycle_mutex_);
     if (!thread_state_ || !running_.load(std::memory_order_relaxed)) return false;
+#endif
     const std::string name(exception);
     bool delivered = false;
     bool bad_name = false;
@@ -351,17 +383,7 @@ bool Interpreter::interrupt(std::string_view exception) {
             interrupt_requested_.store(true, std::memory_order_release);
         }
     };
-    if (detail::current_thread_state() == thread_state_) {
-        deliver(); // called from Python code running in this very interpreter
-    } else {
-        DetachOther detach;
-        // A short-lived thread state of our own for this interpreter, on this thread.
-        PyThreadState* visitor = PyThreadState_New(state_);
-        PyEval_RestoreThread(visitor);
-        deliver();
-        PyThreadState_Clear(visitor);
-        PyThreadState_DeleteCurrent();
-    }
+    visit_and(deliver);
     if (bad_name)
         throw UsageError("interrupt() needs the name of a built-in exception class, got '" +
                          name + "'");

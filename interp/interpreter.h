@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "interp/detail/interpreter_view.h"
 #include "interp/value.h"
 
 struct _ts;  // PyThreadState
@@ -66,6 +67,7 @@ public:
     /// as soon as it next executes Python bytecode. Returns false, changing nothing, when no call
     /// is running. A delivery not yet raised when its call ends is discarded, never carried
     /// into the next call. Code blocked in C (time.sleep, a socket) sees it only on return.
+    /// Takes the interpreter's GIL briefly; on CPython 3.15+ it holds no lock of ours meanwhile.
     bool interrupt(std::string_view exception = "KeyboardInterrupt");
 
     /// Whether the interpreter can still run ordinary code: its builtins module and namespace hold
@@ -131,6 +133,9 @@ public:
 
 private:
     void check_owner() const;
+    /// Runs `work` on the calling thread with this interpreter attached and its GIL held; does
+    /// nothing when the interpreter is ending. For interrupt(), from any thread.
+    template <class F> void visit_and(F&& work);
 
     _ts* thread_state_ = nullptr;
     _is* state_ = nullptr;
@@ -139,9 +144,12 @@ private:
     std::int64_t id_ = -1;
     unsigned long thread_ident_ = 0;
     std::thread::id owner_;
-    // interrupt() may come from any thread: it holds this mutex while it runs so the interpreter
-    // cannot end under it, and reads running_ with the interpreter's GIL held.
+    // interrupt() may come from any thread. Before 3.15 it holds this mutex while it runs so the
+    // interpreter cannot end under it; on 3.15+ it visits through view_ instead (PEP 788), which
+    // holds off the interpreter's finalisation without a lock of ours. Either way it reads
+    // running_ again with the interpreter's GIL held.
     std::mutex lifecycle_mutex_;
+    detail::InterpreterView view_; // empty before 3.15
     std::atomic<bool> running_{false};
     bool interrupt_pending_ = false; // written only with the GIL held
     std::string interrupt_name_;     // the exception of the pending interrupt; GIL held

@@ -1,3 +1,5 @@
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include "interp/runtime.h"
 
 #include <condition_variable>
@@ -6,7 +8,6 @@
 #include <mutex>
 
 #include "interp/builtin_modules.h"
-#include "interp/detail/python.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sanitized.h"
 #include "interp/errors.h"
@@ -156,8 +157,9 @@ bool Runtime::alive() noexcept {
 }
 
 std::string Runtime::python_version() {
-    return std::to_string(PY_MAJOR_VERSION) + "." + std::to_string(PY_MINOR_VERSION) + "." +
-           std::to_string(PY_MICRO_VERSION);
+    // The libpython loaded, as sys.version starts: "3.15.0rc2" keeps a pre-release's level.
+    const std::string version = Py_GetVersion();
+    return version.substr(0, version.find(' '));
 }
 
 std::size_t Runtime::live_interpreters() noexcept {

@@ -31,7 +31,7 @@ public:
 
     /// True between a Runtime's construction and the start of its destruction.
     static bool alive() noexcept;
-    /// "3.13.0": the CPython this process runs.
+    /// "3.13.0", "3.15.0rc2": the CPython this process runs, as sys.version starts.
     static std::string python_version();
     /// Sub-interpreters alive right now.
     static std::size_t live_interpreters() noexcept;

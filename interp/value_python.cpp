@@ -2,6 +2,8 @@
 // Both run with the GIL of the current interpreter held and never run Python code, so a
 // snapshot is consistent even while other threads of that interpreter wait for the GIL.
 
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -10,7 +12,6 @@
 
 #include "interp/detail/node.h"
 #include "interp/detail/object.h"
-#include "interp/detail/python.h"
 #include "interp/detail/python_error.h"
 #include "interp/native.h"
 #include "interp/value.h"

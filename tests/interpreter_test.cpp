@@ -215,6 +215,35 @@ TEST_CASE("Interpreter.interrupt_stops_a_running_loop" * doctest::timeout(60)) {
     CHECK(done);
 }
 
+TEST_CASE("Interpreter.interrupt_from_a_thread_running_another_interpreter" * doctest::timeout(60)) {
+    // The interrupting thread has its own interpreter attached (as a host function called from
+    // Python would): the visit attaches the target and gives the thread its own back afterwards.
+    std::atomic<Interpreter*> running{nullptr};
+    std::string type;
+    std::thread worker([&] {
+        Interpreter in;
+        running = &in;
+        try {
+            in.exec("while True:\n    pass\n");
+        } catch (const PythonError& e) {
+            type = e.type_name();
+        }
+        running = nullptr;
+    });
+    Interpreter own;
+    own.exec("name = 'own'");
+    while (!running) std::this_thread::sleep_for(1ms);
+    {
+        Interpreter::Active active(own);
+        while (!running.load()->interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
+        CHECK(Interpreter::current() == &own);
+        CHECK(own.eval("name").as_str() == "own"); // still attached and usable
+    }
+    worker.join();
+    CHECK(type == "TimeoutError");
+    CHECK(own.eval("name").as_str() == "own");
+}
+
 TEST_CASE("Interpreter.interrupt_when_idle_does_nothing") {
     Interpreter in;
     CHECK_FALSE(in.interrupt());

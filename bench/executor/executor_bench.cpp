@@ -203,9 +203,13 @@ int main(int argc, char** argv) {
                     figures["executor.cpu_s_2w." + k], figures["executor.cpu_speedup_2w." + k]);
     }
     const double isolates_rate = figures["executor.trivial_tasks_per_s.isolates"];
-    std::printf("\ntrivial throughput: %.1fx ThreadPoolExecutor, %.1fx ProcessPoolExecutor\n",
+    std::printf("\ntrivial throughput: %.1fx ThreadPoolExecutor, %.1fx ProcessPoolExecutor",
                 isolates_rate / figures["executor.trivial_tasks_per_s.threadpool"],
                 isolates_rate / figures["executor.trivial_tasks_per_s.processpool"]);
+    if (figures.count("executor.trivial_tasks_per_s.interpreterpool"))
+        std::printf(", %.1fx CPython's InterpreterPoolExecutor",
+                    isolates_rate / figures["executor.trivial_tasks_per_s.interpreterpool"]);
+    std::printf("\n");
     std::printf("start-up: interpreter %.1f ms, 2-worker pool (until a task ran on each) %.1f ms "
                 "(%.2fx)\n",
                 figures["interp.create_ms"], figures["pool.startup_ms.2w"],

@@ -1,6 +1,8 @@
 // isolates.SharedBuffer: read-only bytes shared without copying. A received buffer arrives as a
 // memoryview over an isolates.SharedBuffer object, which keeps the bytes alive.
 
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include <cstring>
 #include <memory>
 #include <new>

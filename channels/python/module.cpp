@@ -2,6 +2,8 @@
 // GILs, its heap types and exceptions kept in module state (one set per interpreter, nothing
 // static). Registered as a built-in when libisolates loads, so every interpreter can import it.
 
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include <cmath>
 #include <cstring>
 #include <new>

@@ -3,12 +3,13 @@
 // This folder is the one place outside interp/ that uses the CPython API: it is the Python face
 // of channels/. Every function here runs with the current interpreter's GIL held.
 
+#include "interp/detail/python.h"
+
 #include <chrono>
 #include <optional>
 #include <span>
 
 #include "interp/detail/object.h"
-#include "interp/detail/python.h"
 
 namespace isolates::python {
 

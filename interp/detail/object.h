@@ -3,9 +3,9 @@
 // Object::steal(new_reference) or Object::borrow(borrowed_reference). Like every PyObject*, an
 // Object lives and dies under its own interpreter's GIL.
 
-#include <utility>
-
 #include "interp/detail/python.h"
+
+#include <utility>
 
 namespace isolates::detail {
 

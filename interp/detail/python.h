@@ -1,5 +1,8 @@
 #pragma once
 // The one place that includes Python.h, with shims over the differences between 3.12 and later.
+// Python.h must come before any standard header (its pyconfig.h sets _POSIX_C_SOURCE and
+// friends; 3.15 warns when a libc header set them first), so a source file that uses the
+// CPython API includes this file first of all.
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

@@ -1,3 +1,5 @@
+#include "interp/detail/python.h" // first: Python.h must come before any standard header
+
 #include "interp/detail/python_error.h"
 
 #include "interp/detail/object.h"

@@ -1,9 +1,10 @@
 #pragma once
 // Turning the Python exception raised in the current interpreter into a C++ PythonError.
 
+#include "interp/detail/python.h"
+
 #include <string>
 
-#include "interp/detail/python.h"
 #include "interp/errors.h"
 
 namespace isolates::detail {
