@@ -70,8 +70,6 @@ pc = "python-%s-embed.pc" % key
 why = ""
 if v < (3, 12):
     why = "is Python %d.%d, need >= 3.12" % (v[0], v[1])
-elif cv("Py_GIL_DISABLED") == 1:
-    why = "is a free-threaded build; isolates needs the GIL build"
 elif cv("Py_ENABLE_SHARED") != 1:
     why = "was not built with --enable-shared, so there is no libpython to embed"
 elif not os.path.isfile(os.path.join(libpc, pc)):

@@ -76,6 +76,19 @@ bool builtins_tampered() {
     return state && PyDict_GetItemString(state, builtins_tampered_key) != nullptr;
 }
 
+/// Locks `mutex` on a thread attached to an interpreter. Free-threaded CPython may pause every
+/// attached thread (stop-the-world) while the holder runs, so a waiter must detach while it
+/// waits or both would wait forever; on GIL builds the GIL itself keeps this from blocking.
+std::unique_lock<std::mutex> lock_attached(std::mutex& mutex) {
+    std::unique_lock lock(mutex, std::try_to_lock);
+    if (!lock) {
+        Py_BEGIN_ALLOW_THREADS
+        lock.lock();
+        Py_END_ALLOW_THREADS
+    }
+    return lock;
+}
+
 /// Detaches whatever interpreter this thread has attached, for the life of the scope.
 class DetachOther {
 public:
@@ -110,13 +123,17 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
 Interpreter::Active::~Active() {
     if (!outermost_) return;
     detail::exchange_current_heap(previous_heap_);
-    if (interpreter_.interrupt_pending_) {
-        // Discard an interrupt that arrived too late to be raised in this call.
-        PyThreadState_SetAsyncExc(interpreter_.thread_ident_, nullptr);
-        interpreter_.interrupt_pending_ = false;
+    {
+        // After this block interrupt() sees running_ false and delivers nothing to this call.
+        auto lock = lock_attached(interpreter_.interrupt_mutex_);
+        if (interpreter_.interrupt_pending_) {
+            // Discard an interrupt that arrived too late to be raised in this call.
+            PyThreadState_SetAsyncExc(interpreter_.thread_ident_, nullptr);
+            interpreter_.interrupt_pending_ = false;
+        }
+        interpreter_.interrupt_requested_.store(false, std::memory_order_release);
+        interpreter_.running_.store(false, std::memory_order_relaxed);
     }
-    interpreter_.interrupt_requested_.store(false, std::memory_order_release);
-    interpreter_.running_.store(false, std::memory_order_relaxed);
     current_interpreter = previous_current_;
     PyEval_SaveThread();
     if (previous_) PyEval_RestoreThread(previous_);
@@ -368,14 +385,15 @@ bool Interpreter::interrupt(std::string_view exception) {
     bool delivered = false;
     bool bad_name = false;
     auto deliver = [&] {
-        // Read running_ again now that we hold the GIL: the owner changes it only under the GIL.
-        if (!running_.load(std::memory_order_relaxed)) return;
         PyObject* builtins = PyEval_GetBuiltins(); // borrowed
         PyObject* type = builtins ? PyDict_GetItemString(builtins, name.c_str()) : nullptr;
         if (!type || !PyExceptionClass_Check(type)) {
             bad_name = true;
             return;
         }
+        // Read running_ again under the mutex the owner holds when it ends a call.
+        auto lock = lock_attached(interrupt_mutex_);
+        if (!running_.load(std::memory_order_relaxed)) return;
         delivered = PyThreadState_SetAsyncExc(thread_ident_, type) == 1;
         if (delivered) {
             interrupt_pending_ = true;
@@ -396,13 +414,18 @@ bool Interpreter::interrupt(std::string_view exception) {
 }
 
 bool Interpreter::raise_interrupt() {
-    if (!interrupt_pending_) return false;
+    std::string name;
+    {
+        auto lock = lock_attached(interrupt_mutex_);
+        if (!interrupt_pending_) return false;
+        name = std::move(interrupt_name_);
+        // Raise it here and now; clear the asynchronous copy so it is not raised a second time.
+        PyThreadState_SetAsyncExc(thread_ident_, nullptr);
+        interrupt_pending_ = false;
+        interrupt_requested_.store(false, std::memory_order_release);
+    }
     PyObject* builtins = PyEval_GetBuiltins(); // borrowed
-    PyObject* type = builtins ? PyDict_GetItemString(builtins, interrupt_name_.c_str()) : nullptr;
-    // Raise it here and now; clear the asynchronous copy so it is not raised a second time.
-    PyThreadState_SetAsyncExc(thread_ident_, nullptr);
-    interrupt_pending_ = false;
-    interrupt_requested_.store(false, std::memory_order_release);
+    PyObject* type = builtins ? PyDict_GetItemString(builtins, name.c_str()) : nullptr;
     PyErr_SetNone(type && PyExceptionClass_Check(type) ? type : PyExc_KeyboardInterrupt);
     return true;
 }

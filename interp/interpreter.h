@@ -146,13 +146,15 @@ private:
     std::thread::id owner_;
     // interrupt() may come from any thread. Before 3.15 it holds this mutex while it runs so the
     // interpreter cannot end under it; on 3.15+ it visits through view_ instead (PEP 788), which
-    // holds off the interpreter's finalisation without a lock of ours. Either way it reads
-    // running_ again with the interpreter's GIL held.
+    // holds off the interpreter's finalisation without a lock of ours.
     std::mutex lifecycle_mutex_;
     detail::InterpreterView view_; // empty before 3.15
-    std::atomic<bool> running_{false};
-    bool interrupt_pending_ = false; // written only with the GIL held
-    std::string interrupt_name_;     // the exception of the pending interrupt; GIL held
+    // Orders an interrupt's delivery against the end of a call. The GIL did that on GIL builds;
+    // the free-threaded build has none, so it is a mutex, taken attached (see lock_attached).
+    std::mutex interrupt_mutex_;
+    std::atomic<bool> running_{false}; // set to false only under interrupt_mutex_
+    bool interrupt_pending_ = false;   // under interrupt_mutex_
+    std::string interrupt_name_;       // the exception of the pending interrupt; ditto
     // Readable without the GIL by a call blocked in C++; see InterruptWakeup.
     std::atomic<bool> interrupt_requested_{false};
     std::mutex wakeup_mutex_; // never held while waiting for the GIL

@@ -95,7 +95,9 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
         if (PyImport_AppendInittab(module.name, reinterpret_cast<PyObject* (*)()>(module.init)) < 0)
             throw UsageError(std::string("cannot register built-in module ") + module.name);
 
-#if ISOLATES_SANITIZED
+#if ISOLATES_SANITIZED && !defined(Py_GIL_DISABLED)
+    // The free-threaded build refuses any allocator but its own mimalloc (it keeps per-object
+    // state in mimalloc's pages), so there sanitizers see CPython's memory as mimalloc's.
     // Sanitizer builds only: route CPython's object allocator to plain malloc, so that
     // AddressSanitizer sees every Python object's memory and ThreadSanitizer sees allocations it
     // knows how to track (pymalloc's arenas are invisible to both). Behaviour is otherwise the same.

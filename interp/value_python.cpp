@@ -1,6 +1,10 @@
 // Value's Python side: snapshots of Python objects and fresh objects built from Values.
-// Both run with the GIL of the current interpreter held and never run Python code, so a
-// snapshot is consistent even while other threads of that interpreter wait for the GIL.
+// Both run attached to the current interpreter and never run Python code. Other threads of the
+// same interpreter may run at the same time (always on the free-threaded build), so each list,
+// dict and set is first copied into strong references under its own critical section, which is
+// a consistent snapshot of that one container, and only then converted (see Snapshot).
+
+#include "interp/detail/python.h"
 
 #include "interp/detail/python.h" // first: Python.h must come before any standard header
 
@@ -8,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "interp/detail/node.h"
@@ -168,42 +173,97 @@ void check_depth(PyObject* object, const Path& path) {
                           " levels deep; is there a reference cycle?");
 }
 
-Value from_sequence(PyObject* object, Kind kind, const Path& path) {
-    check_depth(object, path);
-    const bool is_tuple = kind == Kind::tuple;
-    const Py_ssize_t n = is_tuple ? PyTuple_GET_SIZE(object) : PyList_GET_SIZE(object);
-    ContainerBuilder builder(kind, static_cast<std::size_t>(n), sizeof(Value));
-    for (Py_ssize_t k = 0; k < n; ++k) {
-        // A list could shrink only if Python code ran, and none does here; check anyway.
-        if (!is_tuple && k >= PyList_GET_SIZE(object)) break;
-        PyObject* item = is_tuple ? PyTuple_GET_ITEM(object, k) : PyList_GET_ITEM(object, k);
-        builder.add(convert(item, Path{&path, Path::Step::index, {}, k}));
+/// Strong references to one container's items, taken while holding its critical section (the
+/// container's lock on the free-threaded build, nothing more on GIL builds) and converted after
+/// it ends: converting may block on another object's lock, which would suspend ours anyway.
+/// Nothing that can throw or run Python code happens inside the critical section.
+class Snapshot {
+public:
+    /// `[0, count)` reserved items fit; `fill` takes them or returns false (the container grew
+    /// past them in the meantime), and then the copy is tried again with more room.
+    template <class Size, class Fill>
+    Snapshot(PyObject* container, std::size_t per_item, Size size, Fill fill) {
+        for (std::size_t room = size() * per_item + 8;; room *= 2) {
+            items_.reserve(room);
+            bool fitted = false;
+            Py_BEGIN_CRITICAL_SECTION(container);
+            fitted = fill(items_); // only push_back within capacity: no allocation, no throw
+            Py_END_CRITICAL_SECTION();
+            if (fitted) return;
+            items_.clear();
+        }
     }
+    std::span<const Object> items() const noexcept { return items_; }
+
+private:
+    std::vector<Object> items_;
+};
+
+Value from_tuple(PyObject* object, const Path& path) {
+    check_depth(object, path);
+    // Immutable, and kept alive by the caller's reference (or a parent's snapshot).
+    const Py_ssize_t n = PyTuple_GET_SIZE(object);
+    ContainerBuilder builder(Kind::tuple, static_cast<std::size_t>(n), sizeof(Value));
+    for (Py_ssize_t k = 0; k < n; ++k)
+        builder.add(convert(PyTuple_GET_ITEM(object, k), Path{&path, Path::Step::index, {}, k}));
+    return builder.finish();
+}
+
+Value from_list(PyObject* object, const Path& path) {
+    check_depth(object, path);
+    const Snapshot snapshot(
+        object, 1, [&] { return static_cast<std::size_t>(PyList_GET_SIZE(object)); },
+        [&](std::vector<Object>& out) {
+            const Py_ssize_t n = PyList_GET_SIZE(object);
+            if (static_cast<std::size_t>(n) > out.capacity()) return false;
+            for (Py_ssize_t k = 0; k < n; ++k) out.push_back(Object::borrow(PyList_GET_ITEM(object, k)));
+            return true;
+        });
+    const auto items = snapshot.items();
+    ContainerBuilder builder(Kind::list, items.size(), sizeof(Value));
+    for (std::size_t k = 0; k < items.size(); ++k)
+        builder.add(convert(items[k].get(),
+                            Path{&path, Path::Step::index, {}, static_cast<Py_ssize_t>(k)}));
     return builder.finish();
 }
 
 Value from_dict(PyObject* object, const Path& path) {
     check_depth(object, path);
-    ContainerBuilder builder(Kind::dict, static_cast<std::size_t>(PyDict_GET_SIZE(object)),
-                             sizeof(std::pair<Value, Value>));
-    Py_ssize_t position = 0, k = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(object, &position, &key, &value)) {
-        Value key_value = convert(key, Path{&path, Path::Step::dict_key, {}, k++});
-        builder.add(std::move(key_value), convert(value, Path{&path, Path::Step::key_of, {}, 0, key}));
+    // Keys and values alternate: [key0, value0, key1, value1, ...].
+    const Snapshot snapshot(
+        object, 2, [&] { return static_cast<std::size_t>(PyDict_GET_SIZE(object)); },
+        [&](std::vector<Object>& out) {
+            if (2 * static_cast<std::size_t>(PyDict_GET_SIZE(object)) > out.capacity()) return false;
+            Py_ssize_t position = 0;
+            PyObject *key, *value; // borrowed, and safe to take only inside the critical section
+            while (PyDict_Next(object, &position, &key, &value)) {
+                out.push_back(Object::borrow(key));
+                out.push_back(Object::borrow(value));
+            }
+            return true;
+        });
+    const auto items = snapshot.items();
+    ContainerBuilder builder(Kind::dict, items.size() / 2, sizeof(std::pair<Value, Value>));
+    for (std::size_t k = 0; k < items.size(); k += 2) {
+        PyObject* key = items[k].get();
+        Value key_value = convert(key, Path{&path, Path::Step::dict_key, {}, static_cast<Py_ssize_t>(k / 2)});
+        builder.add(std::move(key_value),
+                    convert(items[k + 1].get(), Path{&path, Path::Step::key_of, {}, 0, key}));
     }
     return builder.finish();
 }
 
 Value from_set(PyObject* object, Kind kind, const Path& path) {
     check_depth(object, path);
-    ContainerBuilder builder(kind, static_cast<std::size_t>(PySet_GET_SIZE(object)), sizeof(Value));
-    Object iterator = Object::steal(PyObject_GetIter(object));
-    if (!iterator) detail::throw_python_error();
-    Py_ssize_t k = 0;
-    while (Object item = Object::steal(PyIter_Next(iterator.get())))
-        builder.add(convert(item.get(), Path{&path, Path::Step::set_item, {}, k++}));
-    if (PyErr_Occurred()) detail::throw_python_error();
+    // list(set) copies the set's items with strong references under the set's lock (CPython's
+    // own list_extend); iterating the set itself would raise "Set changed size during
+    // iteration" while another thread adds to it.
+    const Object copy = Object::steal(PySequence_List(object));
+    if (!copy) detail::throw_python_error();
+    const Py_ssize_t n = PyList_GET_SIZE(copy.get());
+    ContainerBuilder builder(kind, static_cast<std::size_t>(n), sizeof(Value));
+    for (Py_ssize_t k = 0; k < n; ++k) // the copy is ours alone: nobody else can change it
+        builder.add(convert(PyList_GET_ITEM(copy.get(), k), Path{&path, Path::Step::set_item, {}, k}));
     return builder.finish();
 }
 
@@ -234,8 +294,8 @@ Value convert(PyObject* object, const Path& path) {
     if (PyBytes_CheckExact(object))
         return Value::bytes(std::string_view(PyBytes_AS_STRING(object),
                                              static_cast<std::size_t>(PyBytes_GET_SIZE(object))));
-    if (PyTuple_CheckExact(object)) return from_sequence(object, Kind::tuple, path);
-    if (PyList_CheckExact(object)) return from_sequence(object, Kind::list, path);
+    if (PyTuple_CheckExact(object)) return from_tuple(object, path);
+    if (PyList_CheckExact(object)) return from_list(object, path);
     if (PyDict_CheckExact(object)) return from_dict(object, path);
     if (PySet_CheckExact(object)) return from_set(object, Kind::set, path);
     if (PyFrozenSet_CheckExact(object)) return from_set(object, Kind::frozenset, path);

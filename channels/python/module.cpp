@@ -180,6 +180,11 @@ PyMethodDef module_methods[] = {
 PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, reinterpret_cast<void*>(module_exec)},
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#if PY_VERSION_HEX >= 0x030D0000
+    // Nothing here leans on a GIL: Values are snapshots taken under each container's critical
+    // section, channels are thread-safe. Without this the free-threaded build turns its GIL on.
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
     {0, nullptr},
 };
 

@@ -11,6 +11,13 @@
 #error "isolates needs CPython >= 3.12 (per-interpreter GIL)"
 #endif
 
+// Per-object locks of the free-threaded build (3.13+); on GIL builds (and 3.12, which has no
+// such macros) a critical section is just a block, as the GIL already excludes other threads.
+#ifndef Py_BEGIN_CRITICAL_SECTION
+#define Py_BEGIN_CRITICAL_SECTION(op) {
+#define Py_END_CRITICAL_SECTION() }
+#endif
+
 namespace isolates::detail {
 
 /// The thread state attached to this thread, or nullptr; never fails.
