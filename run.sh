@@ -17,7 +17,8 @@ usage() {
   cat >&2 <<EOF
 usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
   setup         install packages, build for every usable CPython >= 3.12
-  demo [args]   build for the newest CPython and run samples/parallel_count
+  demo [args]   build for the newest GIL CPython and run samples/parallel_count (with a row
+                for a free-threaded CPython when one is found) and samples/sha256_hashing
   test [args]   build and run the tests for every usable CPython (args go to doctest)
   test --sanitize [args]
                 the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
@@ -129,9 +130,28 @@ find_pythons() {
     [[ $key == *t ]] || gil_builds+=("${#py_exes[@]}")
     py_exes+=("$exe") py_versions+=("$key") py_libpcs+=("$libpc")
   done < <(((${#lines[@]})) && printf '%s\n' "${lines[@]}" | sort -t$'\t' -k1,1Vr -k2,2)
-  ((${#py_exes[@]})) || no_python "no usable CPython found."
+  if ((${#py_exes[@]} == 0)); then
+    # Nothing usable on this machine: build the newest stable CPython here once (the cache is
+    # searched above), so a fresh machine needs nothing done by hand.
+    [[ -z ${PYTHON:-} && -z ${building_fallback:-} ]] || no_python "no usable CPython found."
+    echo "no usable CPython found: building CPython 3.14 with ./run.sh python 3.14 (once)"
+    packages+=("${cpython_build_packages[@]}")
+    ensure_packages
+    scripts/build_cpython.sh 3.14 || no_python "building CPython 3.14 failed."
+    building_fallback=1 find_pythons
+    return
+  fi
   # What demo, bench, fuzz and soak use: the newest GIL build.
   newest=${gil_builds[0]:-0}
+  # The free-threaded CPython that demo and bench measure beside it: the same version's, or the
+  # newest one found; empty when there is none.
+  freethreaded_exe=
+  local k
+  for k in "${!py_versions[@]}"; do
+    [[ ${py_versions[$k]} == *t ]] || continue
+    [[ -z $freethreaded_exe || ${py_versions[$k]} == "${py_versions[$newest]}t" ]] \
+      && freethreaded_exe=${py_exes[$k]}
+  done
 }
 
 # build_for INDEX [ninja targets]: configure once, then let ninja (and meson's own regeneration) do the rest.
@@ -298,7 +318,8 @@ case $cmd in
     build_for "$newest"
     # First why interpreters matter (threads in one interpreter vs one interpreter per thread),
     # then the pool doing real work (hashing; OpenSSL's sha256 against CPython's built-in one).
-    "$build_root/py${py_versions[$newest]}/samples/parallel_count" "$@"
+    "$build_root/py${py_versions[$newest]}/samples/parallel_count" \
+      ${freethreaded_exe:+--freethreaded-python "$freethreaded_exe"} "$@"
     echo
     run_built samples/sha256_hashing --n 300000
     ;;
@@ -363,6 +384,8 @@ case $cmd in
     find_pythons
     header "$newest"
     build_for "$newest"
+    # executor_bench measures threads of one free-threaded interpreter through this.
+    export ISOLATES_FREETHREADED_PYTHON=$freethreaded_exe
     exec bench/run_all.sh "$build_root/py${py_versions[$newest]}" "${py_exes[$newest]}" "$@"
     ;;
   *) usage ;;

@@ -89,6 +89,19 @@ std::unique_lock<std::mutex> lock_attached(std::mutex& mutex) {
     return lock;
 }
 
+/// A strong reference to dict[key], or an empty Object (a lookup error is cleared). Strong,
+/// because on the free-threaded build another thread of the interpreter may replace the item
+/// and free the old one meanwhile.
+Object dict_item(PyObject* dict, const char* key) {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject* item = nullptr;
+    if (PyDict_GetItemStringRef(dict, key, &item) < 0) PyErr_Clear();
+    return Object::steal(item);
+#else
+    return Object::borrow(PyDict_GetItemString(dict, key));
+#endif
+}
+
 /// Detaches whatever interpreter this thread has attached, for the life of the scope.
 class DetachOther {
 public:
@@ -324,23 +337,21 @@ void Interpreter::import_module(std::string_view name) {
 bool Interpreter::healthy() {
     Active active(*this);
     PyObject* modules = PyImport_GetModuleDict(); // borrowed: the interpreter's own dict
-    PyObject* sys_modules = PySys_GetObject("modules"); // borrowed; nullptr if deleted
+    PyObject* sys_modules = PySys_GetObject("modules"); // borrowed, only compared; may be null
     if (!modules || !PyDict_Check(modules) || sys_modules != modules || builtins_tampered())
         return false;
-    PyObject* builtins_module = PyDict_GetItemString(modules, "builtins"); // borrowed
-    if (!builtins_module || !PyModule_Check(builtins_module) ||
-        !PyDict_GetItemString(modules, "sys"))
+    Object builtins_module = dict_item(modules, "builtins");
+    if (!builtins_module || !PyModule_Check(builtins_module.get()) || !dict_item(modules, "sys"))
         return false;
-    PyObject* namespaces[] = {PyModule_GetDict(builtins_module), PyEval_GetBuiltins()};
+    PyObject* namespaces[] = {PyModule_GetDict(builtins_module.get()), PyEval_GetBuiltins()};
     for (PyObject* names : namespaces) {
         if (!names || !PyDict_Check(names)) return false;
         for (const char* name : {"__import__", "__build_class__", "len", "isinstance", "getattr",
                                  "BaseException", "Exception", "KeyboardInterrupt", "TimeoutError",
                                  "object", "type"}) {
-            if (!PyDict_GetItemString(names, name)) return false;
+            if (!dict_item(names, name)) return false;
         }
-        PyObject* import = PyDict_GetItemString(names, "__import__");
-        if (!PyCFunction_Check(import)) return false;
+        if (!PyCFunction_Check(dict_item(names, "__import__").get())) return false;
     }
     if (PyErr_Occurred()) PyErr_Clear();
     return true;

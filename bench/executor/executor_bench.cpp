@@ -3,11 +3,15 @@
 //
 //   trivial tasks/s   submit N trivial Python calls, then wait for every result (2 workers)
 //   CPU speedup 2w    wall time of 4 count(C) tasks on 1 worker / on 2 workers
+//   sha256 speedup 2w the same for 4 tasks of H hashlib.sha256 digests of a short message
 //   interp.create_ms  constructing one Interpreter on a fresh thread
 //   pool.startup_ms   constructing a 2-worker pool until a task has run on every worker
 //
 // Every figure is the median of repeated runs. The CPython references run as a subprocess
-// (bench/executor/reference.py through --python). Table on stdout, progress on stderr.
+// (bench/executor/reference.py through --python). When ISOLATES_FREETHREADED_PYTHON names a
+// free-threaded CPython (run.sh bench sets it when it finds one), plain threads of one
+// free-threaded interpreter are measured the same way ("freethreaded_threads"). Table on stdout,
+// progress on stderr.
 //
 // usage: executor_bench --json FILE --python PYTHON_EXE [--quick]
 
@@ -21,6 +25,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "isolates.h"
@@ -59,6 +64,13 @@ def count(n):
     while i < n:
         i += 1
     return i
+import hashlib
+MESSAGE = b"isolates: the quick brown fox jumps over the lazy dog"
+def hash_many(n):
+    digest = b""
+    for _ in range(n):
+        digest = hashlib.sha256(MESSAGE).digest()
+    return digest.hex()
 )";
 
 isolates::InterpreterPoolExecutor::Options pool_options(std::size_t workers) {
@@ -97,18 +109,20 @@ double trivial_rate(isolates::InterpreterPoolExecutor& pool, int tasks) {
     return tasks / seconds_since(start);
 }
 
-double cpu_seconds(isolates::InterpreterPoolExecutor& pool, long long n) {
+double cpu_seconds(isolates::InterpreterPoolExecutor& pool, const char* target, long long n) {
     std::vector<isolates::Future<isolates::Value>> futures;
     const auto start = Clock::now();
-    for (int k = 0; k < 4; ++k) futures.push_back(pool.submit("__main__:count", n));
+    for (int k = 0; k < 4; ++k) futures.push_back(pool.submit(target, n));
     for (auto& f : futures) f.get();
     return seconds_since(start);
 }
 
-std::string run_reference(const std::string& python, int tasks, long long count, int repeat) {
+std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
+                          int repeat, bool freethreaded) {
     const std::string command = "'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
                                 std::to_string(tasks) + " --count " + std::to_string(count) +
-                                " --repeat " + std::to_string(repeat);
+                                " --hashes " + std::to_string(hashes) + " --repeat " +
+                                std::to_string(repeat) + (freethreaded ? " --freethreaded" : "");
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
     std::string out;
@@ -149,6 +163,8 @@ int main(int argc, char** argv) {
     const int repeat = quick ? 3 : 7;
     const int tasks = quick ? 10'000 : 40'000;
     const long long count = quick ? 1'500'000 : 5'000'000;
+    const long hashes = quick ? 50'000 : 200'000;
+    const char* freethreaded_python = std::getenv("ISOLATES_FREETHREADED_PYTHON");
 
     isolates::Runtime runtime;
     std::map<std::string, double> figures;
@@ -169,39 +185,57 @@ int main(int argc, char** argv) {
         figures["executor.trivial_tasks_per_s.isolates"] =
             median_of(repeat, [&] { return trivial_rate(pool, tasks); });
     }
-    progress("isolates: CPU-bound, 1 and 2 workers (alternating, so both see the same noise)");
+    progress("isolates: count and sha256, 1 and 2 workers (alternating, so both see the same "
+             "noise)");
     {
         isolates::InterpreterPoolExecutor one(pool_options(1));
         isolates::InterpreterPoolExecutor two(pool_options(2));
         one.wait_until_started();
         two.wait_until_started();
-        std::vector<double> runs1, runs2;
-        for (int r = 0; r < repeat; ++r) {
-            runs1.push_back(cpu_seconds(one, count));
-            runs2.push_back(cpu_seconds(two, count));
+        for (auto [label, target, n] : {std::tuple{"cpu", "__main__:count", count},
+                                        std::tuple{"sha256", "__main__:hash_many", (long long)hashes}}) {
+            std::vector<double> runs1, runs2;
+            for (int r = 0; r < repeat; ++r) {
+                runs1.push_back(cpu_seconds(one, target, n));
+                runs2.push_back(cpu_seconds(two, target, n));
+            }
+            const std::string key = std::string("executor.") + label;
+            figures[key + "_s_1w.isolates"] = median(runs1);
+            figures[key + "_s_2w.isolates"] = median(runs2);
+            figures[key + "_speedup_2w.isolates"] = median(runs1) / median(runs2);
         }
-        figures["executor.cpu_s_1w.isolates"] = median(runs1);
-        figures["executor.cpu_s_2w.isolates"] = median(runs2);
     }
-    figures["executor.cpu_speedup_2w.isolates"] =
-        figures["executor.cpu_s_1w.isolates"] / figures["executor.cpu_s_2w.isolates"];
 
     progress("CPython references through " + python);
-    for (const auto& [key, value] : parse_flat_json(run_reference(python, tasks, count, repeat)))
+    for (const auto& [key, value] :
+         parse_flat_json(run_reference(python, tasks, count, hashes, repeat, false)))
         figures["executor." + key] = value;
+    if (freethreaded_python && *freethreaded_python) {
+        progress(std::string("threads of one free-threaded interpreter through ") +
+                 freethreaded_python);
+        for (const auto& [key, value] : parse_flat_json(
+                 run_reference(freethreaded_python, tasks, count, hashes, repeat, true)))
+            figures["executor." + key] = value;
+    }
 
     const std::string version = isolates::Runtime::python_version();
     std::printf("Executors on Python %s, %u cores, median of %d runs%s\n\n", version.c_str(),
                 std::thread::hardware_concurrency(), repeat, quick ? " (--quick)" : "");
-    std::printf("%-22s %16s %14s %14s %12s\n", "executor", "trivial tasks/s", "CPU 1w (s)",
-                "CPU 2w (s)", "speedup 2w");
-    for (const char* kind : {"isolates", "threadpool", "processpool", "interpreterpool"}) {
+    std::printf("%-22s %16s %11s %11s %11s %11s %11s %11s\n", "executor", "trivial tasks/s",
+                "count 1w", "count 2w", "speedup", "sha256 1w", "sha256 2w", "speedup");
+    for (const char* kind :
+         {"isolates", "threadpool", "processpool", "interpreterpool", "freethreaded_threads"}) {
         const std::string k = kind;
         if (!figures.count("executor.trivial_tasks_per_s." + k)) continue;
-        std::printf("%-22s %16.0f %14.3f %14.3f %11.2fx\n", kind,
+        std::printf("%-22s %16.0f %10.3fs %10.3fs %10.2fx %10.3fs %10.3fs %10.2fx\n", kind,
                     figures["executor.trivial_tasks_per_s." + k], figures["executor.cpu_s_1w." + k],
-                    figures["executor.cpu_s_2w." + k], figures["executor.cpu_speedup_2w." + k]);
+                    figures["executor.cpu_s_2w." + k], figures["executor.cpu_speedup_2w." + k],
+                    figures["executor.sha256_s_1w." + k], figures["executor.sha256_s_2w." + k],
+                    figures["executor.sha256_speedup_2w." + k]);
     }
+    if (figures.count("executor.gil_enabled.freethreaded_threads") &&
+        figures["executor.gil_enabled.freethreaded_threads"] != 0)
+        std::printf("note: the free-threaded interpreter ran with its GIL enabled\n");
     const double isolates_rate = figures["executor.trivial_tasks_per_s.isolates"];
     std::printf("\ntrivial throughput: %.1fx ThreadPoolExecutor, %.1fx ProcessPoolExecutor",
                 isolates_rate / figures["executor.trivial_tasks_per_s.threadpool"],

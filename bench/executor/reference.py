@@ -1,16 +1,21 @@
 """CPython's own executors measured the same way as isolates' pool (run by executor_bench).
 
-usage: reference.py --tasks N --count C --repeat R
+usage: reference.py --tasks N --count C --hashes H --repeat R [--freethreaded]
 Prints one JSON object on stdout: for each executor kind available in this Python
 (threadpool, processpool, and interpreterpool on 3.14+), the median trivial-task throughput
 (tasks/s: submit N trivial tasks, then wait for all) and the median wall times of 4 CPU-bound
-count(C) tasks on 1 and on 2 workers. Progress goes to stderr.
+tasks on 1 and on 2 workers: count(C), and H hashlib.sha256 digests of a short message.
+With --freethreaded (run by a free-threaded CPython) the only kind is "freethreaded_threads":
+a ThreadPoolExecutor, i.e. plain threads of one interpreter running without a GIL.
+Progress goes to stderr.
 """
 import argparse
 import concurrent.futures as cf
+import hashlib
 import json
 import statistics
 import sys
+import sysconfig
 import time
 
 
@@ -25,7 +30,21 @@ def count(n):
     return i
 
 
-def executors():
+MESSAGE = b"isolates: the quick brown fox jumps over the lazy dog"
+
+
+def hash_many(n):
+    digest = b""
+    for _ in range(n):
+        digest = hashlib.sha256(MESSAGE).digest()
+    return digest.hex()
+
+
+def executors(freethreaded):
+    if freethreaded:
+        if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+            sys.exit("reference.py --freethreaded needs a free-threaded CPython")
+        return {"freethreaded_threads": cf.ThreadPoolExecutor}
     kinds = {"threadpool": cf.ThreadPoolExecutor, "processpool": cf.ProcessPoolExecutor}
     if hasattr(cf, "InterpreterPoolExecutor"):
         kinds["interpreterpool"] = cf.InterpreterPoolExecutor
@@ -45,9 +64,9 @@ def trivial_rate(pool, tasks):
     return tasks / (time.perf_counter() - start)
 
 
-def cpu_seconds(pool, n, tasks=4):
+def cpu_seconds(pool, function, n, tasks=4):
     start = time.perf_counter()
-    for f in [pool.submit(count, n) for _ in range(tasks)]:
+    for f in [pool.submit(function, n) for _ in range(tasks)]:
         f.result()
     return time.perf_counter() - start
 
@@ -56,10 +75,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, required=True)
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--hashes", type=int, required=True)
     parser.add_argument("--repeat", type=int, required=True)
+    parser.add_argument("--freethreaded", action="store_true")
     args = parser.parse_args()
     out = {}
-    for name, kind in executors().items():
+    if args.freethreaded:
+        out["gil_enabled.freethreaded_threads"] = float(sys._is_gil_enabled())
+    for name, kind in executors(args.freethreaded).items():
         # Process pools are ~100x slower per task; fewer tasks keep the run short (a rate).
         tasks = args.tasks if name != "processpool" else max(200, args.tasks // 10)
         print(f"  reference {name}: trivial tasks", file=sys.stderr, flush=True)
@@ -67,17 +90,19 @@ def main():
             warm(pool, 2)
             out[f"trivial_tasks_per_s.{name}"] = statistics.median(
                 trivial_rate(pool, tasks) for _ in range(args.repeat))
-        print(f"  reference {name}: CPU-bound, 1 and 2 workers", file=sys.stderr, flush=True)
+        print(f"  reference {name}: count and sha256, 1 and 2 workers", file=sys.stderr, flush=True)
         with kind(max_workers=1) as one, kind(max_workers=2) as two:
             warm(one, 1)
             warm(two, 2)
-            runs = {1: [], 2: []}
-            for _ in range(args.repeat):  # alternating, so both see the same noise
-                runs[1].append(cpu_seconds(one, args.count))
-                runs[2].append(cpu_seconds(two, args.count))
-            for workers in (1, 2):
-                out[f"cpu_s_{workers}w.{name}"] = statistics.median(runs[workers])
-        out[f"cpu_speedup_2w.{name}"] = out[f"cpu_s_1w.{name}"] / out[f"cpu_s_2w.{name}"]
+            for label, function, n in (("cpu", count, args.count), ("sha256", hash_many, args.hashes)):
+                runs = {1: [], 2: []}
+                for _ in range(args.repeat):  # alternating, so both see the same noise
+                    runs[1].append(cpu_seconds(one, function, n))
+                    runs[2].append(cpu_seconds(two, function, n))
+                for workers in (1, 2):
+                    out[f"{label}_s_{workers}w.{name}"] = statistics.median(runs[workers])
+                out[f"{label}_speedup_2w.{name}"] = (out[f"{label}_s_1w.{name}"]
+                                                     / out[f"{label}_s_2w.{name}"])
     json.dump(out, sys.stdout)
 
 
