@@ -4,8 +4,6 @@
 // dict and set is first copied into strong references under its own critical section, which is
 // a consistent snapshot of that one container, and only then converted (see Snapshot).
 
-#include "interp/detail/python.h"
-
 #include "interp/detail/python.h" // first: Python.h must come before any standard header
 
 #include <algorithm>
