@@ -180,7 +180,7 @@ public:
     /// `[0, count)` reserved items fit; `fill` takes them or returns false (the container grew
     /// past them in the meantime), and then the copy is tried again with more room.
     template <class Size, class Fill>
-    Snapshot(PyObject* container, std::size_t per_item, Size size, Fill fill) {
+    Snapshot([[maybe_unused]] PyObject* container, std::size_t per_item, Size size, Fill fill) {
         for (std::size_t room = size() * per_item + 8;; room *= 2) {
             items_.reserve(room);
             bool fitted = false;

@@ -5,6 +5,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -189,58 +190,66 @@ TEST_CASE("Interpreter.one_thread_may_own_several_and_nest_them") {
     CHECK(outer.eval("name").as_str() == "outer");
 }
 
+/// An Interpreter of its own thread running `while True: pass` until an interrupt ends it;
+/// `then` runs afterwards on that thread with the same interpreter.
+class EndlessLoop {
+public:
+    explicit EndlessLoop(std::function<void(Interpreter&)> then = {})
+        : thread_([this, then = std::move(then)] {
+              Interpreter in;
+              running_ = &in;
+              try {
+                  in.exec("while True:\n    pass\n");
+              } catch (const PythonError& e) {
+                  ended_by_ = e.type_name();
+              }
+              running_ = nullptr;
+              if (then) then(in);
+          }) {}
+    /// The looping interpreter, once its thread has made it (it may not be in the loop yet).
+    Interpreter& interpreter() {
+        while (!running_) std::this_thread::sleep_for(1ms);
+        return *running_;
+    }
+    /// Joins the thread; returns the type of the exception that ended the loop.
+    std::string join() {
+        thread_.join();
+        return ended_by_;
+    }
+
+private:
+    std::atomic<Interpreter*> running_{nullptr};
+    std::string ended_by_;
+    std::thread thread_;
+};
+
 TEST_CASE("Interpreter.interrupt_stops_a_running_loop" * doctest::timeout(60)) {
-    std::atomic<Interpreter*> running{nullptr};
-    std::string type;
     std::atomic<bool> done{false};
-    std::thread worker([&] {
-        Interpreter in;
-        in.exec("import time\n");
-        running = &in;
-        try {
-            in.exec("while True:\n    pass\n");
-        } catch (const PythonError& e) {
-            type = e.type_name();
-        }
-        running = nullptr;
+    EndlessLoop loop([&](Interpreter& in) {
         // A later call is not hit by a stale interrupt.
         CHECK(in.eval("sum(range(1000))").as_int64() == 499500);
         done = true;
     });
-    while (!running) std::this_thread::sleep_for(1ms);
-    Interpreter* in = running;
-    while (!in->interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
-    worker.join();
-    CHECK(type == "TimeoutError");
+    Interpreter& in = loop.interpreter();
+    while (!in.interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
+    CHECK(loop.join() == "TimeoutError");
     CHECK(done);
 }
 
 TEST_CASE("Interpreter.interrupt_from_a_thread_running_another_interpreter" * doctest::timeout(60)) {
     // The interrupting thread has its own interpreter attached (as a host function called from
     // Python would): the visit attaches the target and gives the thread its own back afterwards.
-    std::atomic<Interpreter*> running{nullptr};
-    std::string type;
-    std::thread worker([&] {
-        Interpreter in;
-        running = &in;
-        try {
-            in.exec("while True:\n    pass\n");
-        } catch (const PythonError& e) {
-            type = e.type_name();
-        }
-        running = nullptr;
-    });
+    EndlessLoop loop;
     Interpreter own;
     own.exec("name = 'own'");
-    while (!running) std::this_thread::sleep_for(1ms);
+    Interpreter& target = loop.interpreter();
     {
         Interpreter::Active active(own);
-        while (!running.load()->interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
+        while (!target.interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
         CHECK(Interpreter::current() == &own);
         CHECK(own.eval("name").as_str() == "own"); // still attached and usable
     }
-    worker.join();
-    CHECK(type == "TimeoutError");
+    CHECK(loop.join() == "TimeoutError");
     CHECK(own.eval("name").as_str() == "own");
 }
 
@@ -251,33 +260,20 @@ TEST_CASE("Interpreter.interrupt_when_idle_does_nothing") {
 }
 
 TEST_CASE("Interpreter.interrupt_rejects_unknown_exceptions" * doctest::timeout(60)) {
-    std::atomic<Interpreter*> running{nullptr};
-    std::string type;
-    std::thread worker([&] {
-        Interpreter in;
-        running = &in;
-        try {
-            in.exec("while True:\n    pass\n");
-        } catch (const PythonError& e) {
-            type = e.type_name();
-        }
-        running = nullptr;
-    });
-    while (!running) std::this_thread::sleep_for(1ms);
-    Interpreter* in = running;
+    EndlessLoop loop;
+    Interpreter& in = loop.interpreter();
     std::string message;
     while (message.empty()) {
         try {
-            in->interrupt("NoSuchError");
+            in.interrupt("NoSuchError");
             std::this_thread::sleep_for(1ms); // not running yet: nothing was checked
         } catch (const UsageError& e) {
             message = e.what();
         }
     }
     CHECK(message == "interrupt() needs the name of a built-in exception class, got 'NoSuchError'");
-    while (!in->interrupt()) std::this_thread::sleep_for(1ms);
-    worker.join();
-    CHECK(type == "KeyboardInterrupt");
+    while (!in.interrupt()) std::this_thread::sleep_for(1ms);
+    CHECK(loop.join() == "KeyboardInterrupt");
 }
 
 } // TEST_SUITE
