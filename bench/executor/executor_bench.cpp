@@ -56,26 +56,14 @@ template <class F> double median_of(int repeat, F&& run) {
 
 void progress(const std::string& what) { std::fprintf(stderr, "  %s\n", what.c_str()); }
 
-constexpr const char* task_source = R"(
-def noop():
-    return None
-def count(n):
-    i = 0
-    while i < n:
-        i += 1
-    return i
-import hashlib
-MESSAGE = b"isolates: the quick brown fox jumps over the lazy dog"
-def hash_many(n):
-    digest = b""
-    for _ in range(n):
-        digest = hashlib.sha256(MESSAGE).digest()
-    return digest.hex()
-)";
+// The very functions the CPython references run (bench/executor/reference.py), so both sides
+// execute the same Python code.
+constexpr const char* task_source = "from reference import noop, count, hash_many";
 
 isolates::InterpreterPoolExecutor::Options pool_options(std::size_t workers) {
     isolates::InterpreterPoolExecutor::Options options;
     options.workers = workers;
+    options.sys_path = {ISOLATES_BENCH_DIR};
     options.init_source = task_source;
     return options;
 }
