@@ -81,7 +81,7 @@ public:
     /// For C++ code that blocks with the GIL released inside a call of this interpreter (a
     /// channel's recv): while an InterruptWakeup lives, interrupt() calls `wake(context)` from
     /// the interrupting thread right after delivering, so the blocked code can stop waiting,
-    /// check interrupt_requested() and return to Python through raise_interrupt().
+    /// see its interrupt_flag() set and return to Python through raise_interrupt().
     class InterruptWakeup {
     public:
         /// Owning thread, during a call (GIL held or not).
@@ -93,11 +93,8 @@ public:
     private:
         Interpreter& interpreter_;
     };
-    /// Whether an interrupt was delivered to the running call and not yet raised. Any thread.
-    bool interrupt_requested() const noexcept {
-        return interrupt_requested_.load(std::memory_order_acquire);
-    }
-    /// The flag behind interrupt_requested(), for wait loops that take a stop flag.
+    /// True while an interrupt delivered to the running call has not been raised yet: the stop
+    /// flag for wait loops. Any thread may read it.
     const std::atomic<bool>* interrupt_flag() const noexcept { return &interrupt_requested_; }
     /// Owning thread, GIL held: when an interrupt is waiting, raises it now as the current Python
     /// exception (instead of at the next bytecode) and returns true. An interrupt stays requested

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
+#include <complex>
 #include <cstring>
 #include <stdexcept>
 
@@ -191,7 +193,7 @@ Value Value::str(std::string_view utf8) {
     if (check.error_offset != std::string_view::npos)
         throw ConversionError("invalid UTF-8 in a string handed to Python, at byte " +
                               std::to_string(check.error_offset));
-    return text_node(utf8, check.ascii ? detail::str_ascii : 0);
+    return text_node(utf8, 0);
 }
 
 Value Value::bytes(std::span<const std::byte> data) {
@@ -478,14 +480,45 @@ std::string big_int_decimal(std::vector<std::byte> le) {
     return (negative ? "-" : "") + digits;
 }
 
-std::string float_repr(double d) {
+/// Python's repr of a float (`add_dot_0`: "3.0", as float's repr) or of a complex's part
+/// (no ".0": "(1+2j)"): the shortest digits that round-trip, in fixed notation unless the
+/// decimal exponent is below -4 or 16 and above, as CPython's 'r' format.
+std::string float_repr(double d, bool add_dot_0 = true) {
     if (std::isnan(d)) return "nan";
     if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", d);
-    std::string s = buf;
-    if (s.find_first_of(".en") == std::string::npos) s += ".0";
-    return s;
+    char buf[40];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    const std::string_view sci(buf, static_cast<std::size_t>(end - buf)); // "-1.25e+16"
+    const std::size_t e = sci.find('e');
+    const bool negative = sci.front() == '-';
+    std::string digits;
+    for (char c : sci.substr(negative, e - negative))
+        if (c != '.') digits += c;
+    const int exponent = std::stoi(std::string(sci.substr(e + 1)));
+    const int point = exponent + 1; // digits[0:point] are the integer part
+    std::string out = negative ? "-" : "";
+    const int n = static_cast<int>(digits.size());
+    if (point > -4 && point <= 16) {
+        if (point <= 0) out += "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+        else if (point >= n)
+            out += digits + std::string(static_cast<std::size_t>(point - n), '0') + (add_dot_0 ? ".0" : "");
+        else out += digits.substr(0, point) + "." + digits.substr(point);
+        return out;
+    }
+    out += digits.substr(0, 1);
+    if (n > 1) out += "." + digits.substr(1);
+    const int shown = point - 1;
+    out += shown < 0 ? "e-" : "e+";
+    if (std::abs(shown) < 10) out += '0';
+    return out + std::to_string(std::abs(shown));
+}
+
+/// Python's repr of a complex: "(1+2j)", "2j" when the real part is +0.
+std::string complex_repr(std::complex<double> c) {
+    std::string imag = float_repr(c.imag(), false) + "j";
+    if (c.real() == 0 && !std::signbit(c.real())) return imag;
+    const bool sign_shown = imag.front() == '-' || imag.front() == '+';
+    return "(" + float_repr(c.real(), false) + (sign_shown ? "" : "+") + imag + ")";
 }
 
 void quote(std::string& out, std::string_view text, char q) {
@@ -539,12 +572,7 @@ void repr_into(std::string& out, const Value& v) {
         out += v.fits_int64() ? std::to_string(v.as_int64()) : big_int_decimal(v.int_bytes());
         break;
     case Kind::floating: out += float_repr(v.as_double()); break;
-    case Kind::complex: {
-        auto c = v.as_complex();
-        out += "(" + float_repr(c.real()) + (std::signbit(c.imag()) ? "" : "+") +
-               float_repr(c.imag()) + "j)";
-        break;
-    }
+    case Kind::complex: out += complex_repr(v.as_complex()); break;
     case Kind::str: quote(out, v.as_str(), '\''); break;
     case Kind::bytes: bytes_repr(out, v.as_bytes()); break;
     case Kind::tuple: items_repr(out, v.items(), "(", ")", true); break;

@@ -116,8 +116,7 @@ Value from_big_int(PyObject* object) {
 Value from_str(PyObject* object) {
     Py_ssize_t size = 0;
     if (const char* utf8 = PyUnicode_AsUTF8AndSize(object, &size)) {
-        const std::uint8_t flags = PyUnicode_IS_ASCII(object) ? detail::str_ascii : 0;
-        Node* node = Node::allocate(Kind::str, size, size + 1, flags);
+        Node* node = Node::allocate(Kind::str, size, size + 1);
         std::memcpy(node->payload<char>(), utf8, size + 1);
         return Node::wrap(node);
     }

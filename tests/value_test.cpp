@@ -1,6 +1,7 @@
 // Value: construction, access, C++ conversions, and exact round trips through an interpreter.
 
 #include <cmath>
+#include <complex>
 #include <limits>
 #include <map>
 #include <optional>
@@ -128,6 +129,28 @@ TEST_CASE("Value.repr_reads_like_python") {
     CHECK(Value::tuple({Value()}).repr() == "(None,)");
     CHECK(Value::set({}).repr() == "set()");
     CHECK(Value::dict({{"k", true}}).repr() == "{'k': True}");
+}
+
+TEST_CASE("Value.repr_of_floats_and_complexes_is_pythons") {
+    // Shortest round-trip digits and CPython's switch to exponent notation, as repr() prints.
+    Interpreter in;
+    const double floats[] = {0.1, 2.5, 3.0, -0.0, 1.0 / 3, 1e15, 1e16, 123456789012345678.0,
+                             1e-4, 1e-5, 1.5e-7, 5e-324, 1.7976931348623157e308, -2.0e22,
+                             std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity(),
+                             std::numeric_limits<double>::quiet_NaN(), 100.0, 0.5e-3};
+    for (double d : floats) {
+        CAPTURE(d);
+        CHECK(Value(d).repr() == in.call("builtins:repr", d).as_str());
+    }
+    const std::complex<double> complexes[] = {{1, 2}, {0, 2}, {-0.0, -2}, {1.5, -0.1}, {0, 0},
+                                              {1e20, 1e-7}, {3, std::numeric_limits<double>::infinity()},
+                                              {2, std::numeric_limits<double>::quiet_NaN()}};
+    for (std::complex<double> c : complexes) {
+        CAPTURE(c.real());
+        CAPTURE(c.imag());
+        CHECK(Value(c).repr() == in.call("builtins:repr", c).as_str());
+    }
 }
 
 TEST_CASE("Value.nesting_is_bounded") {

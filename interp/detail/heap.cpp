@@ -52,7 +52,5 @@ mi_heap_s* exchange_current_heap(mi_heap_s* heap) noexcept {
     return previous;
 }
 
-HeapScope::HeapScope(mi_heap_s* heap) noexcept : previous_(current_heap) { current_heap = heap; }
-HeapScope::~HeapScope() { current_heap = previous_; }
 
 } // namespace isolates::detail

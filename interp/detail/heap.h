@@ -29,16 +29,4 @@ void delete_heap(mi_heap_s* heap) noexcept;
 /// Sets this thread's current heap (nullptr: mimalloc's default) and returns the previous one.
 mi_heap_s* exchange_current_heap(mi_heap_s* heap) noexcept;
 
-/// Makes `heap` the current heap of this thread for its lifetime; restores the previous one.
-class HeapScope {
-public:
-    explicit HeapScope(mi_heap_s* heap) noexcept;
-    ~HeapScope();
-    HeapScope(const HeapScope&) = delete;
-    HeapScope& operator=(const HeapScope&) = delete;
-
-private:
-    mi_heap_s* previous_;
-};
-
 } // namespace isolates::detail

@@ -12,7 +12,6 @@
 namespace isolates::detail {
 
 /// Flags on str nodes.
-inline constexpr std::uint8_t str_ascii = 1;      // every byte < 0x80
 inline constexpr std::uint8_t str_surrogates = 2; // holds lone surrogates (surrogatepass UTF-8)
 
 struct Node {
@@ -42,7 +41,6 @@ struct Node {
     }
     /// The depth of a container holding `items`; throws ConversionError past max_nesting.
     static std::uint16_t container_depth(std::uint16_t deepest_child);
-    static Node* of(const Value& v) noexcept { return v.u_.node; }
 };
 static_assert(sizeof(Node) % alignof(Value) == 0, "payloads must start aligned");
 static_assert(alignof(std::max_align_t) >= alignof(Node));

@@ -10,7 +10,6 @@ Utf8Check check_utf8(std::string_view text) noexcept {
     while (i < n) {
         const unsigned c = s[i];
         if (c < 0x80) { ++i; continue; }
-        result.ascii = false;
         std::size_t length;
         unsigned low = 0x80, high = 0xbf; // allowed range of the second byte
         if (c >= 0xc2 && c <= 0xdf) length = 2;

@@ -8,7 +8,6 @@ namespace isolates::detail {
 
 struct Utf8Check {
     std::size_t error_offset = std::string_view::npos; // first bad byte, npos when valid
-    bool ascii = true;
 };
 
 /// Validates per RFC 3629: no overlong forms, no surrogates (U+D800..DFFF), nothing past U+10FFFF.
