@@ -24,6 +24,9 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
                 the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
                 ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X):
                 ASan on the oldest and the newest GIL build, TSan on the newest
+  test --sanitize=thread [args]
+                the tests built by clang with TSan against a free-threaded CPython itself
+                built with TSan (./run.sh python 3.14t-tsan, built here when missing)
   fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest GIL CPython) and
                 run them for about that many seconds in total (default 60)
   soak [--quick] build for the newest CPython and run tests/soak/soak: 1,000,000 pool tasks,
@@ -71,6 +74,8 @@ pc = "python-%s-embed.pc" % key
 why = ""
 if v < (3, 12):
     why = "is Python %d.%d, need >= 3.12" % (v[0], v[1])
+elif "--with-thread-sanitizer" in (cv("CONFIG_ARGS") or "") and sys.argv[1:] != ["allow-tsan"]:
+    why = "is built with ThreadSanitizer (only ./run.sh test --sanitize=thread uses it)"
 elif cv("Py_ENABLE_SHARED") != 1:
     why = "was not built with --enable-shared, so there is no libpython to embed"
 elif not os.path.isfile(os.path.join(libpc, pc)):
@@ -108,7 +113,7 @@ find_pythons() {
   declare -A seen_prefix=()
   for exe in "${candidates[@]}"; do
     # pyenv shims exist on PATH even for versions that are not activated; they just fail.
-    if ! out=$("$exe" -E -s -c "$probe_script" 2>/dev/null); then
+    if ! out=$("$exe" -E -s -c "$probe_script" ${allow_tsan:+allow-tsan} 2>/dev/null); then
       [[ -n ${PYTHON:-} ]] && no_python "PYTHON=$PYTHON could not be run (try running it yourself)."
       continue
     fi
@@ -249,6 +254,35 @@ use_sanitizer() {
   esac
 }
 
+# tsan_cpython_tests [doctest args]: the suite built by clang 16 with ThreadSanitizer against a
+# free-threaded CPython that is itself built with ThreadSanitizer (./run.sh python 3.14t-tsan,
+# made here when missing), so races inside CPython are seen too, with CPython's own
+# suppressions for its free-threaded build added to ours.
+tsan_cpython_tests() {
+  packages+=("${cpython_build_packages[@]}" "${fuzz_packages[@]}")
+  ensure_packages
+  local series=3.14t-tsan prefix
+  prefix=$(scripts/build_cpython.sh "$series" | tail -n1) || {
+    echo "FAILED: building CPython $series"; echo "0 passed, 1 failed"; return 1; }
+  PYTHON="$prefix/bin/python3" allow_tsan=1 find_pythons
+  build_variant=tsan-cpython-
+  meson_extra_args=(-Db_sanitize=thread -Db_lundef=false -Dsanitize_tests=true)
+  local dir="$build_root/${build_variant}py${py_versions[0]}" supp_all
+  mkdir -p "$dir"
+  supp_all="$PWD/$dir/tsan-all.supp"
+  cat "$supp/tsan.supp" "$prefix"/share/isolates/suppressions*.txt >"$supp_all"
+  test_env=("TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:allocator_may_return_null=1:suppressions=$supp_all")
+  header 0
+  if CXX=$fuzz_cxx CC=clang-16 build_for 0; then
+    run_tests_for 0 "$@"
+  else
+    echo "FAILED: ${build_variant}build for $prefix" >&2
+    total_failed=$((total_failed + 1))
+  fi
+  echo "$total_passed passed, $total_failed failed"
+  ((total_failed == 0))
+}
+
 # --- Fuzzing ---------------------------------------------------------------------------------
 # clang 16, not Debian 12's default clang 14: interp/convert.h captures structured bindings in
 # lambdas (C++20), which clang supports only from version 16.
@@ -329,7 +363,11 @@ case $cmd in
     # Each run is "variant:python index". Plain: every Python found. Sanitizers (CI's matrix):
     # ASan+UBSan on the oldest and the newest GIL build, TSan on the newest GIL build.
     runs=()
-    if [[ ${1:-} == --sanitize ]]; then
+    if [[ ${1:-} == --sanitize=thread ]]; then
+      shift
+      tsan_cpython_tests "$@"
+      exit
+    elif [[ ${1:-} == --sanitize ]]; then
       shift
       ((${#gil_builds[@]})) || no_python "the sanitizer builds need a GIL build of CPython."
       oldest=${gil_builds[-1]}
