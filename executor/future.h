@@ -176,7 +176,10 @@ public:
         struct Awaiter {
             Future future;
             bool await_ready() const noexcept { return future.ready(); }
-            bool await_suspend(std::coroutine_handle<> handle) {
+            // Not inlined: inlined into the coroutine, its temporaries may live in the coroutine
+            // frame, which the resolving thread resumes and reuses while this call is still
+            // destroying them (seen by TSan with clang).
+            [[gnu::noinline]] bool await_suspend(std::coroutine_handle<> handle) {
                 return future.state_->add_callback([handle] { handle.resume(); });
             }
             T await_resume() const { return future.get(); }

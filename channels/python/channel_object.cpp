@@ -85,8 +85,19 @@ bool copy_into_buffer(PyObject* object, Value& out) {
     Py_buffer view;
     if (PyObject_GetBuffer(object, &view, PyBUF_C_CONTIGUOUS) < 0) return false;
     struct Release { Py_buffer* v; ~Release() { PyBuffer_Release(v); } } release{&view};
-    out = Value(SharedBuffer::copy_of(std::span(static_cast<const std::byte*>(view.buf),
-                                                static_cast<std::size_t>(view.len))));
+    // Another thread of this interpreter may write into a bytearray meanwhile: its writers hold
+    // its critical section on the free-threaded build, so the copy does too (a consistent
+    // snapshot; nothing on GIL builds). Nothing may be thrown out of the section.
+    std::exception_ptr failed;
+    Py_BEGIN_CRITICAL_SECTION(object);
+    try {
+        out = Value(SharedBuffer::copy_of(std::span(static_cast<const std::byte*>(view.buf),
+                                                    static_cast<std::size_t>(view.len))));
+    } catch (...) {
+        failed = std::current_exception();
+    }
+    Py_END_CRITICAL_SECTION();
+    if (failed) std::rethrow_exception(failed);
     return true;
 }
 
