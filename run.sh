@@ -29,12 +29,14 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
                 built with TSan (./run.sh python 3.14t-tsan, built here when missing)
   fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest GIL CPython) and
                 run them for about that many seconds in total (default 60)
-  soak [--quick] build for the newest CPython and run tests/soak/soak: 1,000,000 pool tasks,
+  soak [--quick] build for the newest GIL CPython and run tests/soak/soak: 1,000,000 pool tasks,
                 10,000,000 channel messages, 1,000 pool and 10,000 channel create/destroy cycles,
                 RSS checked against CPython's own per-interpreter leak (--quick: 1/100 of it)
-  bench [args]  build for the newest CPython and run the benchmarks
-  python 3.X... build these CPythons (3.14, 3.15) from source into $python_cache,
-                where the commands above find them (about 10 minutes each, once)
+  bench [args]  build for the newest GIL CPython and run the benchmarks (with a free-threaded
+                CPython's threads beside them when one is found)
+  python 3.X... build these CPythons (3.14, 3.15, 3.14t free-threaded, 3.14t-tsan) from source
+                into $python_cache, where the commands above find them (about 6-10 minutes
+                each on 2 cores, once; pinned in scripts/cpython_sources.txt)
 EOF
   exit 2
 }
