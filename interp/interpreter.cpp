@@ -1,4 +1,4 @@
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include "interp/interpreter.h"
 
@@ -6,14 +6,12 @@
 #include <cstdlib>
 
 #include "interp/detail/heap.h"
-#include "interp/detail/object.h"
-#include "interp/detail/python_error.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/errors.h"
 
 namespace isolates {
 
-using detail::Object;
+using py::Object;
 
 namespace {
 thread_local Interpreter* current_interpreter = nullptr;
@@ -105,7 +103,7 @@ Object dict_item(PyObject* dict, const char* key) {
 /// Detaches whatever interpreter this thread has attached, for the life of the scope.
 class DetachOther {
 public:
-    DetachOther() : previous_(detail::current_thread_state()) {
+    DetachOther() : previous_(py::current_thread_state()) {
         if (previous_) PyEval_SaveThread();
     }
     ~DetachOther() {
@@ -123,7 +121,7 @@ private:
 
 Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter) {
     interpreter.check_owner();
-    PyThreadState* attached = detail::current_thread_state();
+    PyThreadState* attached = py::current_thread_state();
     if (attached == interpreter.thread_state_) return; // nested: already ours
     previous_ = attached ? PyEval_SaveThread() : nullptr;
     PyEval_RestoreThread(interpreter.thread_state_);
@@ -192,7 +190,7 @@ Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_
         ok = path && entry && PyList_Insert(path, 0, entry.get()) == 0;
     }
     if (!ok) {
-        PythonError error = detail::fetch_python_error();
+        PythonError error = py::fetch_error();
         if (builtins_watcher_ >= 0 && PyDict_ClearWatcher(builtins_watcher_) < 0) PyErr_Clear();
         Py_XDECREF(globals_of(globals_));
         {
@@ -215,7 +213,7 @@ Interpreter::~Interpreter() {
                      static_cast<long long>(id_));
         std::abort();
     }
-    if (detail::current_thread_state() == thread_state_) {
+    if (py::current_thread_state() == thread_state_) {
         std::fputs("isolates: Interpreter destroyed while one of its calls is running\n", stderr);
         std::abort();
     }
@@ -253,11 +251,11 @@ Object compile(std::string_view source, int start) {
     // The compiler reads a C string: an embedded NUL would silently cut the source short.
     if (source.find('\0') != std::string_view::npos) {
         PyErr_SetString(PyExc_SyntaxError, "source code string cannot contain null bytes");
-        detail::throw_python_error();
+        py::throw_error();
     }
     const std::string text(source);
     Object code = Object::steal(Py_CompileString(text.c_str(), "<isolates>", start));
-    if (!code) detail::throw_python_error();
+    if (!code) py::throw_error();
     return code;
 }
 
@@ -268,19 +266,19 @@ Object resolve(std::string_view target) {
                          std::string(target) + "'");
     const std::string module_name(target.substr(0, colon));
     Object name = Object::steal(PyUnicode_FromString(module_name.c_str()));
-    if (!name) detail::throw_python_error();
+    if (!name) py::throw_error();
     Object object = Object::steal(PyImport_GetModule(name.get()));
     if (!object) {
-        if (PyErr_Occurred()) detail::throw_python_error();
+        if (PyErr_Occurred()) py::throw_error();
         object = Object::steal(PyImport_Import(name.get()));
-        if (!object) detail::throw_python_error();
+        if (!object) py::throw_error();
     }
     std::string_view rest = target.substr(colon + 1);
     while (!rest.empty()) {
         const auto dot = rest.find('.');
         const std::string attribute(rest.substr(0, dot));
         object = Object::steal(PyObject_GetAttrString(object.get(), attribute.c_str()));
-        if (!object) detail::throw_python_error();
+        if (!object) py::throw_error();
         rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     }
     return object;
@@ -292,7 +290,7 @@ void Interpreter::exec(std::string_view source) {
     Object code = compile(source, Py_file_input);
     Object result = Object::steal(PyEval_EvalCode(code.get(), globals_of(globals_),
                                                   globals_of(globals_)));
-    if (!result) detail::throw_python_error();
+    if (!result) py::throw_error();
 }
 
 Value Interpreter::eval(std::string_view expression) {
@@ -300,7 +298,7 @@ Value Interpreter::eval(std::string_view expression) {
     Object code = compile(expression, Py_eval_input);
     Object result = Object::steal(PyEval_EvalCode(code.get(), globals_of(globals_),
                                                   globals_of(globals_)));
-    if (!result) detail::throw_python_error();
+    if (!result) py::throw_error();
     return Value::from_python(result.get(), "result");
 }
 
@@ -309,21 +307,21 @@ Value Interpreter::call_with(std::string_view target, std::span<const Value> arg
     Active active(*this);
     Object function = resolve(target);
     Object positional = Object::steal(PyTuple_New(static_cast<Py_ssize_t>(args.size())));
-    if (!positional) detail::throw_python_error();
+    if (!positional) py::throw_error();
     for (std::size_t k = 0; k < args.size(); ++k)
         PyTuple_SET_ITEM(positional.get(), static_cast<Py_ssize_t>(k), args[k].to_python());
     Object keywords;
     if (!kwargs.empty()) {
         keywords = Object::steal(PyDict_New());
-        if (!keywords) detail::throw_python_error();
+        if (!keywords) py::throw_error();
         for (const auto& [name, value] : kwargs) {
             Object item = Object::steal(value.to_python());
             if (PyDict_SetItemString(keywords.get(), name.c_str(), item.get()) < 0)
-                detail::throw_python_error();
+                py::throw_error();
         }
     }
     Object result = Object::steal(PyObject_Call(function.get(), positional.get(), keywords.get()));
-    if (!result) detail::throw_python_error();
+    if (!result) py::throw_error();
     return Value::from_python(result.get(), "result");
 }
 
@@ -331,7 +329,7 @@ void Interpreter::import_module(std::string_view name) {
     Active active(*this);
     const std::string module_name(name);
     Object module = Object::steal(PyImport_ImportModule(module_name.c_str()));
-    if (!module) detail::throw_python_error();
+    if (!module) py::throw_error();
 }
 
 bool Interpreter::healthy() {
@@ -370,7 +368,7 @@ template <class F> void Interpreter::visit_and(F&& work) {
     work();
     PyThreadState_Release(token);
 #else
-    if (detail::current_thread_state() == thread_state_) {
+    if (py::current_thread_state() == thread_state_) {
         work(); // called from Python code running in this very interpreter
         return;
     }

@@ -1,4 +1,4 @@
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include "interp/runtime.h"
 

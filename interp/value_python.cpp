@@ -4,7 +4,7 @@
 // dict and set is first copied into strong references under its own critical section, which is
 // a consistent snapshot of that one container, and only then converted (see Snapshot).
 
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <algorithm>
 #include <atomic>
@@ -14,15 +14,13 @@
 #include <vector>
 
 #include "interp/detail/node.h"
-#include "interp/detail/object.h"
-#include "interp/detail/python_error.h"
 #include "interp/native.h"
 #include "interp/value.h"
 
 namespace isolates {
 
 using detail::Node;
-using detail::Object;
+using py::Object;
 
 // --- Hooks for native kinds --------------------------------------------------------------------
 
@@ -100,15 +98,15 @@ Value from_big_int(PyObject* object) {
 #if PY_VERSION_HEX >= 0x030D0000
     const int flags = Py_ASNATIVEBYTES_LITTLE_ENDIAN;
     Py_ssize_t n = PyLong_AsNativeBytes(object, nullptr, 0, flags);
-    if (n < 0) detail::throw_python_error();
+    if (n < 0) py::throw_error();
     std::vector<std::byte> bytes(static_cast<std::size_t>(n));
-    if (PyLong_AsNativeBytes(object, bytes.data(), n, flags) < 0) detail::throw_python_error();
+    if (PyLong_AsNativeBytes(object, bytes.data(), n, flags) < 0) py::throw_error();
 #else
     const std::size_t n = _PyLong_NumBits(object) / 8 + 1;
     std::vector<std::byte> bytes(n);
     if (_PyLong_AsByteArray(reinterpret_cast<PyLongObject*>(object),
                             reinterpret_cast<unsigned char*>(bytes.data()), n, 1, 1) < 0)
-        detail::throw_python_error();
+        py::throw_error();
 #endif
     return Value::integer_from_bytes(bytes);
 }
@@ -123,7 +121,7 @@ Value from_str(PyObject* object) {
     // Lone surrogates have no UTF-8 form: keep them as 'surrogatepass' bytes.
     PyErr_Clear();
     Object encoded = Object::steal(PyUnicode_AsEncodedString(object, "utf-8", "surrogatepass"));
-    if (!encoded) detail::throw_python_error();
+    if (!encoded) py::throw_error();
     size = PyBytes_GET_SIZE(encoded.get());
     Node* node = Node::allocate(Kind::str, size, size + 1, detail::str_surrogates);
     std::memcpy(node->payload<char>(), PyBytes_AS_STRING(encoded.get()), size + 1);
@@ -256,7 +254,7 @@ Value from_set(PyObject* object, Kind kind, const Path& path) {
     // own list_extend); iterating the set itself would raise "Set changed size during
     // iteration" while another thread adds to it.
     const Object copy = Object::steal(PySequence_List(object));
-    if (!copy) detail::throw_python_error();
+    if (!copy) py::throw_error();
     const Py_ssize_t n = PyList_GET_SIZE(copy.get());
     ContainerBuilder builder(kind, static_cast<std::size_t>(n), sizeof(Value));
     for (Py_ssize_t k = 0; k < n; ++k) // the copy is ours alone: nobody else can change it
@@ -400,7 +398,7 @@ PyObject* make(const Value& v) {
 
 _object* Value::to_python() const {
     PyObject* object = make(*this);
-    if (!object) detail::throw_python_error();
+    if (!object) py::throw_error();
     return object;
 }
 

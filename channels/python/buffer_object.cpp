@@ -1,7 +1,7 @@
 // isolates.SharedBuffer: read-only bytes shared without copying. A received buffer arrives as a
 // memoryview over an isolates.SharedBuffer object, which keeps the bytes alive.
 
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <cstring>
 #include <memory>
@@ -17,7 +17,7 @@
 namespace isolates::python {
 
 using detail::BufferView;
-using detail::Object;
+using py::Object;
 
 namespace {
 
@@ -202,7 +202,7 @@ namespace isolates::detail {
 _object* BufferView::to_python(const std::shared_ptr<const Shareable>& self) const {
     python::ModuleState* state = python::current_state();
     if (!state) return nullptr;
-    Object object = Object::steal(python::wrap(
+    py::Object object = py::Object::steal(python::wrap(
         reinterpret_cast<PyTypeObject*>(state->buffer_type.get()),
         SharedBuffer(std::static_pointer_cast<const BufferView>(self))));
     if (!object) return nullptr;

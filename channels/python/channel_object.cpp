@@ -1,7 +1,7 @@
 // isolates.Channel: the Python face of a Channel endpoint. Blocking calls try once with the GIL
 // held (the common, fast case) and release the interpreter's GIL only when they must wait.
 
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <atomic>
 #include <cstdint>
@@ -23,7 +23,7 @@
 namespace isolates::python {
 
 using detail::ChannelEndpoint;
-using detail::Object;
+using py::Object;
 
 namespace {
 

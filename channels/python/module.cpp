@@ -2,7 +2,7 @@
 // GILs, its heap types and exceptions kept in module state (one set per interpreter, nothing
 // static). Registered as a built-in when libisolates loads, so every interpreter can import it.
 
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <cmath>
 #include <cstring>
@@ -12,12 +12,11 @@
 #include "channels/channel.h"
 #include "channels/python/module_state.h"
 #include "interp/builtin_modules.h"
-#include "interp/detail/python_error.h"
 #include "interp/errors.h"
 
 namespace isolates::python {
 
-using detail::Object;
+using py::Object;
 
 ModuleState& state_of(PyTypeObject* type) {
     return *static_cast<ModuleState*>(PyType_GetModuleState(type));
@@ -51,7 +50,7 @@ void set_error_from_current_exception(const ModuleState& state) noexcept {
     } catch (const UsageError& e) {
         PyErr_SetString(PyExc_ValueError, e.what());
     } catch (...) {
-        detail::set_python_error_from_current_exception();
+        py::set_error_from_current_exception();
     }
 }
 

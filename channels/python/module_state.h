@@ -3,25 +3,23 @@
 // This folder is the one place outside interp/ that uses the CPython API: it is the Python face
 // of channels/. Every function here runs with the current interpreter's GIL held.
 
-#include "interp/detail/python.h"
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <chrono>
 #include <optional>
 #include <span>
 
-#include "interp/detail/object.h"
-
 namespace isolates::python {
 
 /// Heap types and exceptions, one set per interpreter (module state, never static).
 struct ModuleState {
-    detail::Object channel_type;
-    detail::Object buffer_type;
-    detail::Object channel_error;
-    detail::Object channel_closed;
-    detail::Object channel_empty;
-    detail::Object channel_full;
-    detail::Object not_shareable;
+    py::Object channel_type;
+    py::Object buffer_type;
+    py::Object channel_error;
+    py::Object channel_closed;
+    py::Object channel_empty;
+    py::Object channel_full;
+    py::Object not_shareable;
 };
 
 /// The state of the module that defined `type` (one of our heap types).

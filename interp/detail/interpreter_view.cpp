@@ -1,4 +1,4 @@
-#include "interp/detail/python.h"
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include "interp/detail/interpreter_view.h"
 

@@ -1,10 +1,6 @@
-#include "interp/detail/python.h" // first: Python.h must come before any standard header
+#include "interp/cpython.h" // first: Python.h must come before any standard header
 
-#include "interp/detail/python_error.h"
-
-#include "interp/detail/object.h"
-
-namespace isolates::detail {
+namespace isolates::py {
 
 namespace {
 std::string utf8_of(PyObject* text) {
@@ -33,7 +29,7 @@ std::string format_traceback(PyObject* exception) {
 }
 } // namespace
 
-std::string type_name_of(PyTypeObject* type) {
+std::string type_name(PyTypeObject* type) {
     Object qualname = Object::steal(PyType_GetQualName(type));
     Object module = Object::steal(PyObject_GetAttrString(reinterpret_cast<PyObject*>(type),
                                                          "__module__"));
@@ -46,10 +42,10 @@ std::string type_name_of(PyTypeObject* type) {
     return name;
 }
 
-PythonError fetch_python_error() {
+PythonError fetch_error() {
     Object exception = Object::steal(PyErr_GetRaisedException());
     if (!exception) return PythonError("SystemError", "no Python exception was set", {});
-    std::string type = type_name_of(Py_TYPE(exception.get()));
+    std::string type = py::type_name(Py_TYPE(exception.get()));
     Object text = Object::steal(PyObject_Str(exception.get()));
     if (!text) PyErr_Clear();
     std::string message = text ? utf8_of(text.get()) : "<unprintable>";
@@ -58,9 +54,9 @@ PythonError fetch_python_error() {
     return PythonError(std::move(type), std::move(message), std::move(traceback));
 }
 
-void throw_python_error() { throw fetch_python_error(); }
+void throw_error() { throw py::fetch_error(); }
 
-void set_python_error_from_current_exception() noexcept {
+void set_error_from_current_exception() noexcept {
     try {
         throw;
     } catch (const NotShareableError& e) {
@@ -78,4 +74,4 @@ void set_python_error_from_current_exception() noexcept {
     }
 }
 
-} // namespace isolates::detail
+} // namespace isolates::py
