@@ -78,6 +78,28 @@ void release_interpreter_slot() noexcept {
 }
 } // namespace detail
 
+Runtime::Hold::Hold() { detail::acquire_interpreter_slot(); }
+
+Runtime::Hold& Runtime::Hold::operator=(Hold&& other) noexcept {
+    if (this != &other) {
+        if (held_) detail::release_interpreter_slot();
+        held_ = std::exchange(other.held_, false);
+    }
+    return *this;
+}
+
+Runtime::Hold::~Hold() {
+    if (held_) detail::release_interpreter_slot();
+}
+
+std::optional<Runtime::Hold> Runtime::try_hold() {
+    try {
+        return Hold();
+    } catch (const UsageError&) {
+        return std::nullopt;
+    }
+}
+
 Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
     {
         std::lock_guard lock(state_mutex);

@@ -3,8 +3,10 @@
 /// on the thread that will also destroy it (usually main()).
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace isolates {
@@ -33,8 +35,26 @@ public:
     static bool alive() noexcept;
     /// "3.13.0", "3.15.0rc2": the CPython this process runs, as sys.version starts.
     static std::string python_version();
-    /// Sub-interpreters alive right now.
+    /// Sub-interpreters alive right now (and Holds, which count as one each).
     static std::size_t live_interpreters() noexcept;
+
+    /// Keeps CPython from being finalised while it lives: ~Runtime waits for every Hold as it
+    /// waits for every Interpreter. For a thread that must finish its work with CPython still
+    /// up after its owner returned (an executor's cleanup thread). Move-only.
+    class Hold {
+    public:
+        /// Throws UsageError when no Runtime is alive.
+        Hold();
+        Hold(Hold&& other) noexcept : held_(std::exchange(other.held_, false)) {}
+        Hold& operator=(Hold&& other) noexcept;
+        ~Hold();
+
+    private:
+        bool held_ = true;
+    };
+    /// A Hold, or std::nullopt when no Runtime is alive (it is finalising already, and waits for
+    /// what it waits for anyway).
+    static std::optional<Hold> try_hold();
 
 private:
     void* main_thread_state_ = nullptr;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -22,14 +23,39 @@ namespace isolates::detail {
 /// How a state was resolved.
 enum class Outcome : unsigned char { pending, value, error, cancelled, timed_out };
 
-/// Whoever runs a task right now and can stop it (a pool worker). Called with the state's mutex
-/// held, so the runner cannot finish the task and go away meanwhile.
+/// Whoever runs a task right now and can stop it (a pool worker). A stop holds the runner while
+/// it asks (hold() under the state's mutex, release() after), so the runner neither starts
+/// another task nor goes away meanwhile, yet no lock is held while it stops the task (which may
+/// take the running interpreter's GIL).
 class Runner {
 public:
+    /// Asks the task of `state` to stop; called between hold() and release(), no lock held.
     virtual void stop_running(class StateBase& state) noexcept = 0;
+
+    /// Under the running state's mutex: pins the runner to its task until release().
+    void hold() noexcept {
+        // Relaxed: the state's mutex orders it before end_running() and so before
+        // wait_until_released().
+        holds_.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// Ends a hold; the last access to the runner.
+    void release() noexcept {
+        // Release pairs with wait_until_released's acquire: the stop's work is done before the
+        // runner moves on.
+        holds_.fetch_sub(1, std::memory_order_release);
+    }
+    /// The runner, after end_running(): waits until no stop holds it any more. A stop is brief
+    /// (one interrupt of an interpreter whose call has ended), so it yields rather than sleeps,
+    /// and release() need not touch the runner after its decrement.
+    void wait_until_released() const noexcept {
+        while (holds_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    }
 
 protected:
     ~Runner() = default;
+
+private:
+    std::atomic<int> holds_{0};
 };
 
 /// The type-independent part of a future's shared state. Every method is thread-safe.
@@ -93,10 +119,18 @@ public:
         stop_if_running();
         return true;
     }
-    /// Asks the runner, if any, to stop the task (it may retry later on its own).
+    /// Asks the runner, if any, to stop the task (it may retry later on its own). Holds no lock
+    /// while the runner stops it.
     void stop_if_running() noexcept {
-        std::lock_guard lock(mutex_);
-        if (runner_) runner_->stop_running(*this);
+        Runner* runner;
+        {
+            std::lock_guard lock(mutex_);
+            runner = runner_;
+            if (!runner) return;
+            runner->hold();
+        }
+        runner->stop_running(*this);
+        runner->release();
     }
 
     /// The runner starts the task; false (and no runner recorded) if resolved already.
@@ -106,7 +140,8 @@ public:
         runner_ = runner;
         return true;
     }
-    /// The runner is done with the task; after this returns it is never called about it again.
+    /// The runner is done with the task; after this returns no new stop reaches it (wait for the
+    /// ones in flight with Runner::wait_until_released).
     void end_running() noexcept {
         std::lock_guard lock(mutex_);
         runner_ = nullptr;

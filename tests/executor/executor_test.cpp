@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include "executor/detail/task_queue.h"
 #include "executor/interpreter_pool_executor.h"
 #include "executor/thread_executor.h"
 #include "interp/interpreter.h"
@@ -373,46 +372,6 @@ TEST_CASE("Executor.queue_bound_holds_submitters_back" * doctest::timeout(30)) {
     running.cancel();
     third.join();
     CHECK(a.get().as_int64() + b.get().as_int64() == 3);
-}
-
-TEST_CASE("Executor.task_queue_is_fifo_and_reports_full_and_empty" * doctest::timeout(30)) {
-    detail::TaskQueue queue(3); // rounded up to 4
-    std::vector<detail::Task*> fake(5);
-    for (std::size_t k = 0; k < fake.size(); ++k) fake[k] = reinterpret_cast<detail::Task*>(k + 1);
-    CHECK(queue.try_pop() == nullptr);
-    for (int k = 0; k < 4; ++k) CHECK(queue.try_push(fake[k]));
-    CHECK_FALSE(queue.try_push(fake[4]));
-    CHECK(queue.try_pop() == fake[0]);
-    CHECK(queue.try_push(fake[4]));
-    for (int k = 1; k < 5; ++k) CHECK(queue.try_pop() == fake[k]);
-    CHECK(queue.try_pop() == nullptr);
-
-    // Many producers and consumers: every item comes out exactly once.
-    detail::TaskQueue shared(64);
-    constexpr std::uintptr_t per_thread = 20000;
-    std::atomic<std::uintptr_t> sum{0}, count{0};
-    std::vector<std::thread> threads;
-    for (std::uintptr_t p = 0; p < 2; ++p)
-        threads.emplace_back([&, p] {
-            for (std::uintptr_t k = 1; k <= per_thread; ++k)
-                while (!shared.try_push(reinterpret_cast<detail::Task*>(p * per_thread + k)))
-                    std::this_thread::yield();
-        });
-    for (int c = 0; c < 2; ++c)
-        threads.emplace_back([&] {
-            while (count.load() < 2 * per_thread) {
-                if (detail::Task* t = shared.try_pop()) {
-                    sum += reinterpret_cast<std::uintptr_t>(t);
-                    ++count;
-                } else {
-                    std::this_thread::yield();
-                }
-            }
-        });
-    for (auto& t : threads) t.join();
-    const std::uintptr_t n = 2 * per_thread;
-    CHECK(count.load() == n);
-    CHECK(sum.load() == n * (n + 1) / 2);
 }
 
 TEST_CASE("Executor.more_tasks_than_the_ring_holds_all_run" * doctest::timeout(60)) {

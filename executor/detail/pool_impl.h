@@ -1,0 +1,53 @@
+#pragma once
+// InterpreterPoolExecutor::Impl: a pool's parts (task queues and wake-up, lifecycle, counters,
+// timer, workers) and what ties them together: submission, draining, shutdown, destruction.
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "executor/detail/pool_counters.h"
+#include "executor/detail/pool_lifecycle.h"
+#include "executor/detail/task_queues.h"
+#include "executor/detail/timer.h"
+#include "executor/detail/worker.h"
+#include "executor/interpreter_pool_executor.h"
+
+namespace isolates {
+
+class InterpreterPoolExecutor::Impl {
+public:
+    /// Starts the workers.
+    explicit Impl(Options options);
+
+    /// Any thread: queues `task` (or throws BrokenPoolError / UsageError, dropping it).
+    void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& task_options);
+    /// Resolves every queued task with `error` without running it.
+    void drain(const std::exception_ptr& error, detail::Outcome outcome);
+    /// A worker could not make its interpreter: fails every queued and later task.
+    void mark_broken(std::string reason);
+    /// See InterpreterPoolExecutor::shutdown.
+    void shutdown(bool wait, bool cancel_pending);
+    /// Joins the workers after shutdown() (every future is resolved when it returns).
+    void join();
+    /// The destructor on one of this pool's own workers: see the .cpp.
+    static void destroy_from_own_worker(std::unique_ptr<Impl> impl);
+    /// A post()ed job threw: nobody holds a future for it, so tell the handler or stderr.
+    void report_post_error(const std::exception_ptr& error) const noexcept;
+    Stats stats() const;
+
+    const Options options;
+    detail::TaskQueues queues;
+    detail::PoolLifecycle lifecycle;
+    detail::PoolCounters counters;
+    detail::Timer timer;
+    std::vector<std::unique_ptr<detail::Worker>> workers;
+
+private:
+    std::exception_ptr broken_error() const;
+    std::mutex join_mutex_;
+};
+
+} // namespace isolates

@@ -1,0 +1,90 @@
+#pragma once
+// TaskQueues: where a pool's tasks wait and where its idle workers sleep. A shared lock-free ring
+// any worker takes from (with a locked overflow list for when the ring is full), one locked list
+// per worker for tasks submitted to that worker, the optional bound on queued tasks, and one
+// EventCount the idle workers sleep on. Queued tasks are owning raw pointers: whoever takes one
+// deletes it.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <vector>
+
+#include "base/event_count.h"
+#include "base/mpmc_ring.h"
+
+namespace isolates::detail {
+
+class Task;
+
+/// A FIFO of tasks behind a mutex, with an atomic size so that looking at an empty list takes
+/// no lock: for light traffic (a worker's own tasks, the ring's overflow).
+class LockedTaskList {
+public:
+    void push(Task* task);
+    /// The oldest task, or nullptr when there is none.
+    Task* pop();
+    /// Lock-free; exact only when nobody pushes or pops meanwhile.
+    bool empty() const noexcept { return size_.load(std::memory_order_acquire) == 0; }
+
+private:
+    std::mutex mutex_;
+    std::deque<Task*> tasks_; // guarded by mutex_
+    std::atomic<std::size_t> size_{0};
+};
+
+class TaskQueues {
+public:
+    /// `bound` > 0 limits the tasks queued at once (reserve() blocks at the limit).
+    TaskQueues(std::size_t workers, std::size_t bound);
+
+    /// Any thread, before a push: counts one more queued task, blocking while `bound` are queued.
+    void reserve();
+    /// Any thread: queues a reserved task for any worker and wakes one sleeping worker.
+    void push_shared(Task* task);
+    /// Any thread: queues a reserved task for worker `index` only and wakes every sleeping worker
+    /// (only that one can take it).
+    void push_own(std::size_t index, Task* task);
+
+    /// Worker `index`: its own oldest task, else the oldest shared one; nullptr when none.
+    Task* take(std::size_t index);
+    /// Worker `index`: take(), or when there is nothing, sleeps until something is queued or
+    /// wake_all() is called, and returns nullptr (a spurious return is possible). `stop()` is
+    /// checked after announcing the sleep: true returns at once; make it true before wake_all().
+    template <class Stop> Task* take_or_sleep(std::size_t index, Stop&& stop) {
+        if (Task* task = take(index)) return task;
+        const auto key = idle_.prepare_wait();
+        Task* task = take(index);
+        if (task || stop()) {
+            idle_.cancel_wait();
+            return task;
+        }
+        idle_.wait(key);
+        return nullptr;
+    }
+    /// Any thread: takes any queued task (own lists included), for draining; nullptr when none.
+    Task* take_any();
+    /// Wakes every sleeping worker to re-check.
+    void wake_all() noexcept { idle_.notify_all(); }
+
+    /// Tasks queued now (reserved and not yet taken).
+    std::size_t depth() const noexcept;
+
+private:
+    /// A task left the queues: uncount it and free its slot.
+    Task* taken(Task* task);
+
+    // Tasks for any worker: the ring, then (only when the ring was full) the overflow list.
+    base::MpmcRing<Task*> ring_{8192};
+    LockedTaskList overflow_;
+    std::vector<LockedTaskList> own_; // one per worker: submit_to
+    std::unique_ptr<std::counting_semaphore<>> slots_; // the bound, when set
+    std::atomic<std::int64_t> queued_{0};
+    base::EventCount idle_;
+};
+
+} // namespace isolates::detail
