@@ -421,3 +421,30 @@ TEST_CASE("Interpreter.healthy_detects_broken_builtins_and_modules" * doctest::t
 }
 
 } // TEST_SUITE
+
+TEST_CASE("Executor.cancel_holds_no_lock_while_it_waits_for_the_running_interpreter" * doctest::timeout(60)) {
+    // The canceller waits for the worker's GIL to interrupt its task; meanwhile the worker,
+    // holding that GIL, touches the cancelled future (then() takes the state's lock). A stop that
+    // held the state's lock while it waited for the GIL would deadlock here.
+    InterpreterPoolExecutor::Options options;
+    options.workers = 1;
+    InterpreterPoolExecutor pool(options);
+    auto handle = std::make_shared<Future<void>>();
+    std::atomic<bool> published{false}, holding{false}, cancelling{false}, continued{false};
+    *handle = pool.submit([&, handle](Interpreter& in) {
+        while (!published.load()) std::this_thread::yield();
+        Interpreter::Active active(in); // holds this interpreter's GIL until the task returns
+        holding = true;
+        while (!cancelling.load()) std::this_thread::yield();
+        std::this_thread::sleep_for(50ms); // the canceller is waiting for this GIL by now
+        Future<void> next = handle->then([] {});
+        continued = next.ready(); // resolved inline: the future it follows was cancelled
+    });
+    published = true;
+    while (!holding.load()) std::this_thread::yield();
+    cancelling = true;
+    CHECK(handle->cancel());
+    CHECK_THROWS_AS(handle->get(), CancelledError);
+    pool.shutdown();
+    CHECK(continued.load());
+}
