@@ -120,6 +120,11 @@ public:
     bool cancel() const { return state_->cancel(); }
     /// True if resolved by cancel() or shutdown with cancel_pending.
     bool cancelled() const noexcept { return state_->outcome() == detail::Outcome::cancelled; }
+    /// True while a pool worker runs the task (not before it starts, nor once it returned).
+    bool running() const { return state_->running(); }
+    /// Calls `f()` once resolved: on the thread that resolves it, or at once on this thread when
+    /// it is resolved already. `f` must not throw; for work that may, use then().
+    void on_done(std::function<void()> f) const { state_->on_done(std::move(f)); }
 
     /// A future of `f` applied to this one's result, run on `executor` once this one resolves
     /// (never on a worker while its GIL is held). `f` takes either `const T&` (skipped, and the
@@ -187,9 +192,6 @@ public:
         return Awaiter{*this};
     }
 
-    /// Internal: the shared state.
-    const std::shared_ptr<detail::SharedState<T>>& state() const noexcept { return state_; }
-
 private:
     template <class U> friend class Future;
     std::shared_ptr<detail::SharedState<T>> state_;
@@ -219,7 +221,7 @@ template <class T> auto when_all(std::vector<Future<T>> futures) {
     auto join = std::make_shared<Join>(std::move(futures), 0);
     join->left.store(join->futures.size());
     for (auto& future : join->futures) {
-        future.state()->on_done([join, all] {
+        future.on_done([join, all] {
             if (join->left.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
             detail::resolve_with(*all, [&]() -> R {
                 if constexpr (std::is_void_v<T>) {
@@ -243,7 +245,7 @@ template <class T> Future<std::size_t> when_any(const std::vector<Future<T>>& fu
     if (futures.empty()) throw UsageError("when_any of no futures would never resolve");
     auto any = std::make_shared<detail::SharedState<std::size_t>>();
     for (std::size_t i = 0; i < futures.size(); ++i)
-        futures[i].state()->on_done([any, i] { any->set_value(i); });
+        futures[i].on_done([any, i] { any->set_value(i); });
     return Future<std::size_t>(any);
 }
 

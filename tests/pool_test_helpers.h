@@ -19,7 +19,7 @@ inline InterpreterPoolExecutor::Options pool_options(std::size_t workers, const 
 
 /// Waits until the future's task is running on a worker (or resolved).
 template <class T> void wait_running(const Future<T>& future) {
-    while (!future.state()->running() && !future.ready())
+    while (!future.running() && !future.ready())
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 

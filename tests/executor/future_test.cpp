@@ -75,6 +75,25 @@ TEST_CASE("Future.cancel_resolves_once_with_cancelled_error" * doctest::timeout(
     CHECK(resolved.get() == 1);
 }
 
+TEST_CASE("Future.on_done_runs_once_on_the_resolving_thread_or_at_once" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<int>();
+    std::thread::id ran_on;
+    int calls = 0;
+    future.on_done([&] {
+        ++calls;
+        ran_on = std::this_thread::get_id();
+    });
+    CHECK(calls == 0);
+    std::thread resolver([state = state] { state->set_value(7); });
+    const auto resolver_id = resolver.get_id();
+    resolver.join();
+    CHECK(calls == 1);
+    CHECK(ran_on == resolver_id);
+    future.on_done([&] { ++calls; }); // resolved already: now, on this thread
+    CHECK(calls == 2);
+    CHECK_FALSE(future.running());
+}
+
 TEST_CASE("Future.then_chains_values_and_passes_errors_on" * doctest::timeout(10)) {
     auto [state, future] = make_pending<int>();
     bool skipped_ran = false;
