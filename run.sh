@@ -19,7 +19,8 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
   setup         install packages, build for every usable CPython >= 3.12
   demo [args]   build for the newest GIL CPython and run samples/parallel_count (with a row
                 for a free-threaded CPython when one is found) and samples/sha256_hashing
-  test [args]   build and run the tests for every usable CPython (args go to doctest)
+  test [args]   build and run the tests (tests/isolates_tests, tests/channels/channels_tests)
+                for every usable CPython (args go to doctest)
   test --sanitize [args]
                 the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
                 ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X):
@@ -189,26 +190,41 @@ header() { echo "== Python ${py_versions[$1]} (${py_exes[$1]})"; }
 total_passed=0
 total_failed=0
 
-# run_tests_for INDEX [doctest args]: adds this Python's doctest counts to the totals.
+# The doctest binaries, relative to a build directory: the suite that links everything, and the
+# pure C++ channel tests that link no Python layer.
+test_binaries=(tests/isolates_tests tests/channels/channels_tests)
+
+# run_tests_for INDEX [doctest args]: runs every test binary of this Python's build and adds
+# their doctest counts to the totals.
 run_tests_for() {
   local i=$1; shift
-  local bin="$build_root/${build_variant}py${py_versions[$i]}/tests/isolates_tests" log status=0 summary
+  local binary
+  for binary in "${test_binaries[@]}"; do
+    run_test_binary "$i" "$build_root/${build_variant}py${py_versions[$i]}/$binary" "$@"
+  done
+}
+
+# run_test_binary INDEX PATH [doctest args]: adds this binary's doctest counts to the totals.
+run_test_binary() {
+  local i=$1 bin=$2; shift 2
+  local name=${bin##*/} log status=0 summary
   if [[ ! -x $bin ]]; then
     echo "FAILED: $bin was not built" >&2
     total_failed=$((total_failed + 1)); return
   fi
+  echo "-- $name"
   log=$(mktemp)
   # --foreground keeps the binary in our process group, so Ctrl-C still reaches it.
   timeout --foreground --kill-after=10 "$test_timeout" env "${test_env[@]}" "$bin" \
     --duration=false "$@" 2>&1 \
     | tee "$log" || status=$?
-  ((status == 124)) && echo "tests timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
+  ((status == 124)) && echo "$name timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
   # Colour codes (--force-colors) would break the parse.
   summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\[doctest\] test cases:' \
     | tail -n1) || true
   rm -f "$log"
   if [[ -z $summary ]]; then
-    echo "FAILED: tests for Python ${py_versions[$i]} exited with status $status" \
+    echo "FAILED: $name for Python ${py_versions[$i]} exited with status $status" \
       "and no doctest summary" >&2
     total_failed=$((total_failed + 1)); return
   fi
@@ -219,7 +235,7 @@ run_tests_for() {
   total_passed=$((total_passed + passed)) total_failed=$((total_failed + failed))
   # A crash or hang after the summary (e.g. in interpreter shutdown) is still a failure.
   if ((status != 0 && failed == 0)); then
-    echo "FAILED: tests for Python ${py_versions[$i]} exited with status $status" \
+    echo "FAILED: $name for Python ${py_versions[$i]} exited with status $status" \
       "after reporting success" >&2
     total_failed=$((total_failed + 1))
   fi

@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include <cstdint>
 #include <new>
 #include <string>
 #include <vector>
@@ -218,6 +219,11 @@ ChannelEndpoint::~ChannelEndpoint() {
     if (last) state_->close();
 }
 
+/// What select() needs of the handles it is given, beyond the public API: their state.
+struct ChannelAccess {
+    static ChannelState& state(const Channel& channel) noexcept { return *channel.state(); }
+};
+
 } // namespace detail
 
 using detail::ChannelEndpoint;
@@ -256,10 +262,10 @@ bool Channel::may_recv() const noexcept { return endpoint_->may_recv(); }
 
 namespace {
 void check_send(const Channel& c) {
-    if (!c.may_send()) throw UsageError("send on a receive-only channel endpoint");
+    if (!c.may_send()) throw EndpointRoleError("send on a receive-only channel endpoint");
 }
 void check_recv(const Channel& c) {
-    if (!c.may_recv()) throw UsageError("recv on a send-only channel endpoint");
+    if (!c.may_recv()) throw EndpointRoleError("recv on a send-only channel endpoint");
 }
 } // namespace
 
@@ -280,10 +286,10 @@ SendStatus Channel::try_send(Value value) {
     return state()->try_send(value);
 }
 
-SendStatus Channel::send_until(Value& value,
-                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+SendStatus Channel::send_until(Value& value, const Deadline& deadline,
+                               const std::atomic<bool>* stop) {
     check_send(*this);
-    return state()->send_until(value, deadline);
+    return state()->send_until(value, deadline, stop);
 }
 
 Value Channel::recv() {
@@ -315,11 +321,13 @@ RecvStatus Channel::try_recv(Value& out) {
     return state()->try_recv(out);
 }
 
-RecvStatus Channel::recv_until(Value& out,
-                               std::optional<std::chrono::steady_clock::time_point> deadline) {
+RecvStatus Channel::recv_until(Value& out, const Deadline& deadline,
+                               const std::atomic<bool>* stop) {
     check_recv(*this);
-    return state()->recv_until(out, deadline);
+    return state()->recv_until(out, deadline, stop);
 }
+
+void Channel::wake_waiters() const noexcept { state()->wake_waiters(); }
 
 bool Channel::close() noexcept { return state()->close(); }
 bool Channel::closed() const noexcept { return state()->closed(); }
@@ -332,6 +340,22 @@ std::size_t Channel::sender_count() const noexcept {
 std::size_t Channel::receiver_count() const noexcept {
     return state()->receivers.load(std::memory_order_relaxed);
 }
+
+std::size_t Channel::hash() const noexcept {
+    // The state's address, rotated: the low bits of an aligned pointer carry nothing.
+    const auto bits = reinterpret_cast<std::uintptr_t>(state());
+    return static_cast<std::size_t>((bits >> 4) | (bits << (8 * sizeof(bits) - 4)));
+}
+
+std::shared_ptr<const Shareable> Channel::shareable() const noexcept { return endpoint_; }
+
+std::optional<Channel> Channel::from_shareable(const std::shared_ptr<const Shareable>& object) {
+    if (auto endpoint = std::dynamic_pointer_cast<const ChannelEndpoint>(object))
+        return Channel(std::move(endpoint));
+    return std::nullopt;
+}
+
+const std::type_info& Channel::shareable_type() noexcept { return typeid(ChannelEndpoint); }
 
 Channel::Iterator& Channel::Iterator::operator++() {
     if (!channel_) return *this;
@@ -360,7 +384,7 @@ std::optional<Selected> select(std::span<const Channel> channels,
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t i = (start + k) % n;
             Value v;
-            const RecvStatus status = channels[i].endpoint()->state().try_recv(v);
+            const RecvStatus status = detail::ChannelAccess::state(channels[i]).try_recv(v);
             if (status == RecvStatus::received) {
                 found = Selected{i, std::move(v)};
                 return true;
@@ -374,12 +398,11 @@ std::optional<Selected> select(std::span<const Channel> channels,
     return found;
 }
 
-Value Convert<Channel>::to_value(const Channel& channel) { return Value::native(channel.endpoint()); }
+Value Convert<Channel>::to_value(const Channel& channel) { return Value::native(channel.shareable()); }
 
 Channel Convert<Channel>::from_value(const Value& value) {
     if (value.kind() == Kind::native)
-        if (auto endpoint = std::dynamic_pointer_cast<const ChannelEndpoint>(value.as_native()))
-            return Channel(std::move(endpoint));
+        if (auto channel = Channel::from_shareable(value.as_native())) return *std::move(channel);
     throw ConversionError("expected a Channel, got " + value.repr());
 }
 

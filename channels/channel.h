@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <typeinfo>
 
 #include "interp/errors.h"
 #include "interp/value.h"
@@ -34,6 +35,16 @@ public:
     using Error::Error;
 };
 
+/// Thrown by a send on a receive-only endpoint and by a receive (recv, try_recv, select) on a
+/// send-only one. A UsageError; Python sees it as PermissionError.
+class EndpointRoleError : public UsageError {
+public:
+    using UsageError::UsageError;
+};
+
+/// When a waiting call gives up: nullopt waits forever.
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
 /// What try_send did.
 enum class SendStatus { sent, full, closed };
 /// What try_recv did.
@@ -42,6 +53,7 @@ enum class RecvStatus { received, empty, closed };
 namespace detail {
 class ChannelState;
 class ChannelEndpoint;
+struct ChannelAccess;
 } // namespace detail
 
 class Channel {
@@ -82,10 +94,19 @@ public:
     /// Never blocks; fills `out` on `received`.
     RecvStatus try_recv(Value& out);
 
-    /// Status-returning waits for code that must not throw (the Python binding): `deadline`
-    /// nullopt waits forever; returns `full`/`empty` on timeout.
-    SendStatus send_until(Value& value, std::optional<std::chrono::steady_clock::time_point> deadline);
-    RecvStatus recv_until(Value& out, std::optional<std::chrono::steady_clock::time_point> deadline);
+    // --- Waiting with a status, for callers that must not throw on expected outcomes -------------
+    /// Waits until sent, closed, `deadline` passed or `*stop` true; on anything but `sent` the
+    /// value stays in `value` (`full` for a deadline or a stop). Whoever sets `*stop` then calls
+    /// wake_waiters(). Throws EndpointRoleError on a receive-only endpoint.
+    SendStatus send_until(Value& value, const Deadline& deadline,
+                          const std::atomic<bool>* stop = nullptr);
+    /// Waits until received (into `out`), closed and drained, `deadline` passed or `*stop` true
+    /// (`empty` for the last two). Throws EndpointRoleError on a send-only endpoint.
+    RecvStatus recv_until(Value& out, const Deadline& deadline,
+                          const std::atomic<bool>* stop = nullptr);
+    /// Wakes every sender and receiver blocked on this channel, to re-check their `stop`. Any
+    /// thread; never blocks.
+    void wake_waiters() const noexcept;
 
     // --- State --------------------------------------------------------------------------------------
     /// Closes the channel: senders fail from now on, receivers drain what is left and then see
@@ -102,8 +123,18 @@ public:
     std::size_t receiver_count() const noexcept;
     bool may_send() const noexcept;
     bool may_recv() const noexcept;
-    /// The same channel (not just equal contents).
+    /// The same channel (not just equal contents), whichever endpoints.
     friend bool operator==(const Channel& a, const Channel& b) noexcept { return a.state() == b.state(); }
+    /// A hash of the channel's identity, consistent with ==.
+    std::size_t hash() const noexcept;
+
+    // --- As a native Value (interp/native.h) ---------------------------------------------------
+    /// The Shareable a Value made from this handle holds.
+    std::shared_ptr<const Shareable> shareable() const noexcept;
+    /// The handle that `object` is, when it came from shareable(); nullopt for any other type.
+    static std::optional<Channel> from_shareable(const std::shared_ptr<const Shareable>& object);
+    /// The dynamic type of every shareable(), the key for register_to_python_hook.
+    static const std::type_info& shareable_type() noexcept;
 
     /// Input iteration: receives until the channel is closed and drained.
     class Iterator {
@@ -127,12 +158,10 @@ public:
     Iterator begin() { return Iterator(this); }
     Iterator end() { return Iterator(); }
 
-    /// Internal: the endpoint behind this handle (the Shareable a Value holds).
-    const std::shared_ptr<const detail::ChannelEndpoint>& endpoint() const noexcept { return endpoint_; }
+private:
+    friend struct detail::ChannelAccess;
     explicit Channel(std::shared_ptr<const detail::ChannelEndpoint> endpoint) noexcept
         : endpoint_(std::move(endpoint)) {}
-
-private:
     detail::ChannelState* state() const noexcept;
     std::shared_ptr<const detail::ChannelEndpoint> endpoint_;
 };
@@ -145,8 +174,9 @@ struct Selected {
 
 /// Receives from whichever channel has a value first, waiting at most `timeout` (nullopt:
 /// forever). Channels are scanned from a rotating start so none starves. Closed and drained
-/// channels are skipped; throws ChannelClosed when all of them are. nullopt on timeout, and
-/// also when `stop` turns true (whoever sets it then calls wake_selects()).
+/// channels are skipped; throws ChannelClosed when all of them are, EndpointRoleError when one
+/// is send-only. nullopt on timeout, and also when `stop` turns true (whoever sets it then calls
+/// wake_selects()).
 std::optional<Selected> select(std::span<const Channel> channels,
                                std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
                                const std::atomic<bool>* stop = nullptr);
@@ -160,3 +190,7 @@ template <> struct Convert<Channel> {
 };
 
 } // namespace isolates
+
+template <> struct std::hash<isolates::Channel> {
+    std::size_t operator()(const isolates::Channel& channel) const noexcept { return channel.hash(); }
+};

@@ -190,12 +190,20 @@ SharedBuffer SharedBuffer::slice(std::size_t offset, std::size_t length) const {
                                                            bytes().subspan(offset, length)));
 }
 
-Value Convert<SharedBuffer>::to_value(const SharedBuffer& buffer) { return Value::native(buffer.view()); }
+std::shared_ptr<const Shareable> SharedBuffer::shareable() const noexcept { return view_; }
+
+std::optional<SharedBuffer> SharedBuffer::from_shareable(const std::shared_ptr<const Shareable>& object) {
+    if (auto view = std::dynamic_pointer_cast<const BufferView>(object)) return SharedBuffer(std::move(view));
+    return std::nullopt;
+}
+
+const std::type_info& SharedBuffer::shareable_type() noexcept { return typeid(BufferView); }
+
+Value Convert<SharedBuffer>::to_value(const SharedBuffer& buffer) { return Value::native(buffer.shareable()); }
 
 SharedBuffer Convert<SharedBuffer>::from_value(const Value& value) {
     if (value.kind() == Kind::native)
-        if (auto view = std::dynamic_pointer_cast<const BufferView>(value.as_native()))
-            return SharedBuffer(std::move(view));
+        if (auto buffer = SharedBuffer::from_shareable(value.as_native())) return *std::move(buffer);
     throw ConversionError("expected a SharedBuffer, got " + value.repr());
 }
 

@@ -12,9 +12,11 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 
 #include "interp/value.h"
 
@@ -50,12 +52,17 @@ public:
     /// `length` bytes from `offset`, sharing the same storage; throws std::out_of_range.
     SharedBuffer slice(std::size_t offset, std::size_t length) const;
 
-    /// Internal: the Shareable a Value holds.
-    const std::shared_ptr<const detail::BufferView>& view() const noexcept { return view_; }
-    explicit SharedBuffer(std::shared_ptr<const detail::BufferView> view) noexcept
-        : view_(std::move(view)) {}
+    // --- As a native Value (interp/native.h) ---------------------------------------------------
+    /// The Shareable a Value made from this buffer holds.
+    std::shared_ptr<const Shareable> shareable() const noexcept;
+    /// The buffer that `object` is, when it came from shareable(); nullopt for any other type.
+    static std::optional<SharedBuffer> from_shareable(const std::shared_ptr<const Shareable>& object);
+    /// The dynamic type of every shareable(), the key for register_to_python_hook.
+    static const std::type_info& shareable_type() noexcept;
 
 private:
+    explicit SharedBuffer(std::shared_ptr<const detail::BufferView> view) noexcept
+        : view_(std::move(view)) {}
     std::shared_ptr<const detail::BufferView> view_;
 };
 

@@ -34,15 +34,13 @@ inline constexpr std::size_t max_nesting = 1000;
 std::string_view kind_name(Kind kind) noexcept;
 
 /// A native object that can travel inside a Value (SharedBuffer, Channel handles, ...).
-/// Implementations are immutable or internally synchronised: any thread may hold one.
+/// Implementations are immutable or internally synchronised: any thread may hold one. Its Python
+/// form, if any, comes from the hooks registered in interp/native.h.
 class Shareable {
 public:
     virtual ~Shareable() = default;
     /// The Python type name, for repr and error messages.
     virtual std::string_view type_name() const noexcept = 0;
-    /// A new reference to a fresh Python object for `self`. Called with the GIL of the receiving
-    /// interpreter held; on failure sets a Python exception and returns nullptr.
-    virtual _object* to_python(const std::shared_ptr<const Shareable>& self) const = 0;
 };
 
 namespace detail {

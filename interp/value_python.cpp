@@ -7,40 +7,18 @@
 #include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <mutex>
 #include <span>
 #include <vector>
 
+#include "interp/detail/native_hooks.h"
 #include "interp/detail/node.h"
-#include "interp/native.h"
 #include "interp/value.h"
 
 namespace isolates {
 
 using detail::Node;
 using py::Object;
-
-// --- Hooks for native kinds --------------------------------------------------------------------
-
-namespace {
-constexpr std::size_t max_hooks = 16;
-std::atomic<FromPythonHook> hooks[max_hooks];
-std::atomic<std::size_t> hook_count{0};
-std::mutex hook_mutex;
-} // namespace
-
-void register_from_python_hook(FromPythonHook hook) {
-    std::lock_guard lock(hook_mutex);
-    const std::size_t n = hook_count.load(std::memory_order_relaxed);
-    for (std::size_t k = 0; k < n; ++k)
-        if (hooks[k].load(std::memory_order_relaxed) == hook) return;
-    if (n == max_hooks) throw UsageError("too many native Value hooks registered");
-    hooks[n].store(hook, std::memory_order_relaxed);
-    // Release pairs with the acquire in from_native: a reader that sees the count sees the hook.
-    hook_count.store(n + 1, std::memory_order_release);
-}
 
 // --- Python -> Value ---------------------------------------------------------------------------
 
@@ -263,14 +241,10 @@ Value from_set(PyObject* object, Kind kind, const Path& path) {
 }
 
 Value from_native(PyObject* object, const Path& path) {
-    const std::size_t n = hook_count.load(std::memory_order_acquire);
-    for (std::size_t k = 0; k < n; ++k) {
-        FromPythonHook hook = hooks[k].load(std::memory_order_relaxed);
-        try {
-            if (auto shareable = hook(object)) return Value::native(std::move(shareable));
-        } catch (const NotShareableError& e) {
-            throw NotShareableError(e.type_name(), path.render(), e.reason());
-        }
+    try {
+        if (auto shareable = detail::native_from_python(object)) return Value::native(std::move(shareable));
+    } catch (const NotShareableError& e) {
+        throw NotShareableError(e.type_name(), path.render(), e.reason());
     }
     not_shareable(object, path);
 }
@@ -388,7 +362,7 @@ PyObject* make(const Value& v) {
         }
         return dict.release();
     }
-    case Kind::native: return v.as_native()->to_python(v.as_native());
+    case Kind::native: return detail::native_to_python(v.as_native());
     }
     PyErr_SetString(PyExc_SystemError, "isolates: unknown Value kind");
     return nullptr;

@@ -1,4 +1,5 @@
-// The one test binary's main(): it owns the process's Python runtime for every test case.
+// A test binary's main() (isolates_tests, and channels_tests beside it): it owns the process's
+// Python runtime for every test case.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include "tests/doctest.h"
 

@@ -26,8 +26,6 @@ public:
         : storage_(std::move(storage)), bytes_(bytes) {}
 
     std::string_view type_name() const noexcept override { return "SharedBuffer"; }
-    /// Defined by the Python binding: a read-only memoryview over an isolates.SharedBuffer.
-    _object* to_python(const std::shared_ptr<const Shareable>& self) const override;
 
     std::span<const std::byte> bytes() const noexcept { return bytes_; }
     const BufferStorage& storage() const noexcept { return *storage_; }

@@ -74,9 +74,6 @@ public:
     ~ChannelEndpoint() override;
 
     std::string_view type_name() const noexcept override { return "Channel"; }
-    /// Defined by the Python binding (channels/python/): an isolates.Channel of the receiving
-    /// interpreter's module.
-    _object* to_python(const std::shared_ptr<const Shareable>& self) const override;
 
     ChannelState& state() const noexcept { return *state_; }
     const std::shared_ptr<ChannelState>& shared_state() const noexcept { return state_; }

@@ -231,6 +231,10 @@ TEST_CASE("Channel.endpoints_count_and_the_last_sender_closes") {
     CHECK(ch.receiver_count() == 2);
     CHECK_THROWS_WITH_AS(rx.send(Value(1)), "send on a receive-only channel endpoint", UsageError);
     CHECK_THROWS_AS(tx->recv(), UsageError);
+    // One type for the one misuse, whichever call: an EndpointRoleError (a UsageError).
+    CHECK_THROWS_AS(rx.try_send(Value(1)), EndpointRoleError);
+    CHECK_THROWS_AS(tx->try_recv(), EndpointRoleError);
+    CHECK_THROWS_AS(select(std::vector<Channel>{ch, *tx}, 1ms), EndpointRoleError);
     CHECK(*tx == ch);
     tx->send(Value(5));
     ch = rx; // drop the full handle: only tx may send now

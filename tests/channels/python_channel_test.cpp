@@ -92,6 +92,37 @@ assert isolates.select([a, b], timeout=1) == (1, 'b1')
     CHECK_THROWS_WITH_AS(in.exec("isolates.select([1])"), doctest::Contains("TypeError"), PythonError);
 }
 
+TEST_CASE("PythonChannel.endpoint_misuse_raises_permission_error_on_every_path") {
+    Interpreter in;
+    in.exec(R"(
+import isolates
+ch = isolates.Channel(4)
+tx, rx = ch.sender(), ch.receiver()
+ch.send('waiting')
+def raises_permission_error(call):
+    try:
+        call()
+    except PermissionError as e:
+        return str(e)
+    raise AssertionError('expected PermissionError')
+)");
+    // Sending on a receive-only endpoint, through each call that sends.
+    for (const char* call : {"lambda: rx.send(1)", "lambda: rx.send(1, timeout=0)", "lambda: rx.try_send(1)"})
+        CHECK(in.eval(std::string("raises_permission_error(") + call + ")").as_str() ==
+              "send on a receive-only channel endpoint");
+    // Receiving on a send-only endpoint, through each call that receives: select too, even with
+    // a ready channel beside it.
+    for (const char* call : {"lambda: tx.recv()", "lambda: tx.try_recv()", "lambda: next(iter(tx))",
+                             "lambda: isolates.select([tx], timeout=0)",
+                             "lambda: isolates.select([ch, tx])"})
+        CHECK(in.eval(std::string("raises_permission_error(") + call + ")").as_str() ==
+              "recv on a send-only channel endpoint");
+    // The same endpoint handed in from C++.
+    Channel cpp(2);
+    in.exec("def select_on(c):\n    return raises_permission_error(lambda: isolates.select([c]))\n");
+    CHECK(in.call("__main__:select_on", cpp.sender()).as_str() == "recv on a send-only channel endpoint");
+}
+
 TEST_CASE("PythonChannel.cpp_and_python_share_a_channel") {
     Channel ch(16);
     Interpreter in;

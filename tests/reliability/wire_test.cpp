@@ -49,7 +49,6 @@ void check_round_trip(const Value& v) {
 
 struct Opaque final : Shareable {
     std::string_view type_name() const noexcept override { return "opaque_handle"; }
-    _object* to_python(const std::shared_ptr<const Shareable>&) const override { return nullptr; }
 };
 } // namespace
 

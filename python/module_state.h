@@ -1,13 +1,16 @@
 #pragma once
 // The `isolates` built-in module's per-interpreter state and the helpers its objects share.
 // This folder is the one place outside interp/ that uses the CPython API: it is the Python face
-// of channels/. Every function here runs with the current interpreter's GIL held.
+// of channels/, built on their public C++ API only. Every function here runs with the current
+// interpreter's GIL held.
 
 #include "interp/cpython.h" // first: Python.h must come before any standard header
 
-#include <chrono>
-#include <optional>
+#include <memory>
 #include <span>
+
+#include "channels/channel.h"
+#include "interp/value.h"
 
 namespace isolates::python {
 
@@ -28,13 +31,14 @@ ModuleState& state_of(PyTypeObject* type);
 /// Python exception set on failure.
 ModuleState* current_state();
 
-/// Sets the Python exception for the C++ exception in flight (call inside catch).
+/// Sets the Python exception for the C++ exception in flight (call inside catch): the module's
+/// ChannelClosed and NotShareableError, PermissionError for EndpointRoleError, ValueError for
+/// any other UsageError, else py::set_error_from_current_exception.
 void set_error_from_current_exception(const ModuleState& state) noexcept;
 
 /// Parses a `timeout` argument (None or seconds as int/float >= 0) into a deadline; false with
-/// ValueError/TypeError set when invalid. `forever` is set for None.
-bool parse_timeout(PyObject* timeout, std::optional<std::chrono::steady_clock::time_point>& deadline,
-                   bool& is_zero);
+/// ValueError/TypeError set when invalid. `deadline` stays nullopt for None; `is_zero` is set for 0.
+bool parse_timeout(PyObject* timeout, Deadline& deadline, bool& is_zero);
 
 /// Fast-call argument parsing: fills `out` (borrowed, nullptr when absent) from positional and
 /// keyword arguments named `names`; the first `required` are mandatory and at most
@@ -49,6 +53,15 @@ PyType_Spec* channel_type_spec();
 PyType_Spec* buffer_type_spec();
 void channel_dealloc(PyObject* self);
 void buffer_dealloc(PyObject* self);
+
+/// The native-type hooks (interp/native.h) for channel endpoints and buffers: an isolates.Channel
+/// or SharedBuffer (or a memoryview over one) of any interpreter in, the Shareable out; and back,
+/// an isolates.Channel or a read-only memoryview over an isolates.SharedBuffer of the current
+/// interpreter's module. Registered with the module (module.cpp).
+std::shared_ptr<const Shareable> channel_from_python(_object* object);
+_object* channel_to_python(const std::shared_ptr<const Shareable>& object);
+std::shared_ptr<const Shareable> buffer_from_python(_object* object);
+_object* buffer_to_python(const std::shared_ptr<const Shareable>& object);
 
 /// Module-level `select`.
 PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t nargs,

@@ -10,9 +10,11 @@
 #include <string>
 
 #include "channels/channel.h"
-#include "channels/python/module_state.h"
+#include "channels/shared_buffer.h"
 #include "interp/builtin_modules.h"
 #include "interp/errors.h"
+#include "interp/native.h"
+#include "python/module_state.h"
 
 namespace isolates::python {
 
@@ -47,6 +49,8 @@ void set_error_from_current_exception(const ModuleState& state) noexcept {
         PyErr_SetString(state.not_shareable.get(), e.what());
     } catch (const ChannelClosed& e) {
         PyErr_SetString(state.channel_closed.get(), e.what());
+    } catch (const EndpointRoleError& e) {
+        PyErr_SetString(PyExc_PermissionError, e.what());
     } catch (const UsageError& e) {
         PyErr_SetString(PyExc_ValueError, e.what());
     } catch (...) {
@@ -54,8 +58,7 @@ void set_error_from_current_exception(const ModuleState& state) noexcept {
     }
 }
 
-bool parse_timeout(PyObject* timeout, std::optional<std::chrono::steady_clock::time_point>& deadline,
-                   bool& is_zero) {
+bool parse_timeout(PyObject* timeout, Deadline& deadline, bool& is_zero) {
     deadline.reset();
     is_zero = false;
     if (!timeout || timeout == Py_None) return true;
@@ -204,9 +207,14 @@ PyModuleDef module_def = {
 
 PyObject* init_module() { return PyModuleDef_Init(&module_def); }
 
-// Static registration: runs when libisolates loads, before main() can make the Runtime.
+// Static registration: runs when libisolates loads, before main() can make the Runtime. The
+// hooks come with the module: channels and buffers have a Python form wherever it is importable.
 const bool registered = [] {
     register_builtin_module("isolates", &init_module);
+    register_from_python_hook(&channel_from_python);
+    register_from_python_hook(&buffer_from_python);
+    register_to_python_hook(Channel::shareable_type(), &channel_to_python);
+    register_to_python_hook(SharedBuffer::shareable_type(), &buffer_to_python);
     return true;
 }();
 

@@ -4,42 +4,37 @@
 #include "interp/cpython.h" // first: Python.h must come before any standard header
 
 #include <atomic>
-#include <cstdint>
-#include <optional>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "channels/channel.h"
-#include "channels/detail/channel_state.h"
-#include "channels/python/module_state.h"
 #include "channels/shared_buffer.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
-#include "interp/native.h"
+#include "python/module_state.h"
 
 namespace isolates::python {
 
-using detail::ChannelEndpoint;
 using py::Object;
 
 namespace {
 
 struct ChannelObject {
     PyObject_HEAD
-    std::shared_ptr<const ChannelEndpoint> endpoint;
+    Channel channel;
 };
 
-ChannelObject* as_channel(PyObject* self) { return reinterpret_cast<ChannelObject*>(self); }
-detail::ChannelState& state(PyObject* self) { return as_channel(self)->endpoint->state(); }
+Channel& channel_of(PyObject* self) { return reinterpret_cast<ChannelObject*>(self)->channel; }
 
-/// A new isolates.Channel of `type` holding `endpoint`.
-PyObject* wrap(PyTypeObject* type, std::shared_ptr<const ChannelEndpoint> endpoint) {
+/// A new isolates.Channel of `type` holding `channel`.
+PyObject* wrap(PyTypeObject* type, Channel channel) {
     PyObject* self = type->tp_alloc(type, 0);
     if (!self) return nullptr;
-    new (&as_channel(self)->endpoint) std::shared_ptr<const ChannelEndpoint>(std::move(endpoint));
+    new (&channel_of(self)) Channel(std::move(channel));
     return self;
 }
 
@@ -64,17 +59,18 @@ PyObject* channel_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
     }
     ModuleState& module = state_of(type);
     try {
-        Channel channel(capacity);
-        return wrap(type, channel.endpoint());
+        return wrap(type, Channel(capacity));
     } catch (...) {
         set_error_from_current_exception(module);
         return nullptr;
     }
 }
 
+/// Checked before the value is converted, so that a misused endpoint is reported first. The
+/// same PermissionError as an EndpointRoleError from C++ (see set_error_from_current_exception).
 bool check_role(PyObject* self, bool sending) {
-    const ChannelEndpoint& endpoint = *as_channel(self)->endpoint;
-    if (sending ? endpoint.may_send() : endpoint.may_recv()) return true;
+    const Channel& channel = channel_of(self);
+    if (sending ? channel.may_send() : channel.may_recv()) return true;
     PyErr_SetString(PyExc_PermissionError, sending ? "send on a receive-only channel endpoint"
                                                    : "recv on a send-only channel endpoint");
     return false;
@@ -135,7 +131,7 @@ PyObject* to_python(const ModuleState& module, const Value& value) {
     }
 }
 
-void wake_channel(void* channel) { static_cast<detail::ChannelState*>(channel)->wake_waiters(); }
+void wake_channel(void* channel) { static_cast<const Channel*>(channel)->wake_waiters(); }
 void wake_every_select(void*) { wake_selects(); }
 
 /// Lets Interpreter::interrupt() wake a call of its interpreter blocked on `channel`: the wait
@@ -163,19 +159,21 @@ PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
     if (!parse_arguments("send", args, nargs, kwnames, names, parsed, 1, 2)) return nullptr;
     if (!check_role(self, true)) return nullptr;
     const ModuleState& module = state_of(Py_TYPE(self));
-    std::optional<std::chrono::steady_clock::time_point> deadline;
+    Deadline deadline;
     bool zero = false;
     if (!parse_timeout(parsed[1], deadline, zero)) return nullptr;
     const int as_buffer = parsed[2] ? PyObject_IsTrue(parsed[2]) : 0;
     if (as_buffer < 0) return nullptr;
     Value value;
     if (!to_value(module, parsed[0], as_buffer, value)) return nullptr;
-    detail::ChannelState& channel = state(self);
+    Channel& channel = channel_of(self);
     SendStatus status = SendStatus::full;
     // Nothing may propagate out of the GIL-free region: the exception is carried across it.
     std::exception_ptr error;
     try {
-        status = channel.try_send(value);
+        // try_send drops what it could not send: it gets a copy (one reference count), and
+        // `value` stays for the wait below.
+        status = channel.try_send(Value(value));
     } catch (...) {
         error = std::current_exception();
     }
@@ -223,7 +221,7 @@ PyObject* channel_try_send(PyObject* self, PyObject* const* args, Py_ssize_t nar
     if (!to_value(module, parsed[0], as_buffer, value)) return nullptr;
     SendStatus status;
     try {
-        status = state(self).try_send(value);
+        status = channel_of(self).try_send(std::move(value));
     } catch (...) {
         set_error_from_current_exception(module);
         return nullptr;
@@ -238,12 +236,12 @@ PyObject* channel_try_send(PyObject* self, PyObject* const* args, Py_ssize_t nar
 
 /// Receives with the GIL released while waiting; nullptr and an exception on empty/closed
 /// unless `stop_on_closed` (iteration), which returns nullptr without an exception.
-PyObject* receive(PyObject* self, const std::optional<std::chrono::steady_clock::time_point>& deadline,
-                  bool zero, bool stop_on_closed) {
+PyObject* receive(PyObject* self, const Deadline& deadline, bool zero, bool stop_on_closed) {
     if (!check_role(self, false)) return nullptr;
     const ModuleState& module = state_of(Py_TYPE(self));
-    detail::ChannelState& channel = state(self);
+    Channel& channel = channel_of(self);
     Value value;
+    // After check_role neither call can throw: the role is the only thing they check.
     RecvStatus status = channel.try_recv(value);
     if (status == RecvStatus::empty && !zero) {
         InterruptibleWait wait(&wake_channel, &channel);
@@ -272,7 +270,7 @@ PyObject* channel_recv(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
     PyObject* parsed[1] = {};
     if (nargs == 0 && !kwnames) return receive(self, std::nullopt, false, false);
     if (!parse_arguments("recv", args, nargs, kwnames, names, parsed, 0, 1)) return nullptr;
-    std::optional<std::chrono::steady_clock::time_point> deadline;
+    Deadline deadline;
     bool zero = false;
     if (!parse_timeout(parsed[0], deadline, zero)) return nullptr;
     return receive(self, deadline, zero, false);
@@ -285,71 +283,70 @@ PyObject* channel_try_recv(PyObject* self, PyObject*) {
 PyObject* channel_iternext(PyObject* self) { return receive(self, std::nullopt, false, true); }
 
 PyObject* channel_close(PyObject* self, PyObject*) {
-    return PyBool_FromLong(state(self).close());
+    return PyBool_FromLong(channel_of(self).close());
 }
 
 PyObject* channel_enter(PyObject* self, PyObject*) { return Py_NewRef(self); }
 
 PyObject* channel_exit(PyObject* self, PyObject* const*, Py_ssize_t) {
-    state(self).close();
+    channel_of(self).close();
     Py_RETURN_FALSE;
 }
 
-PyObject* endpoint_of(PyObject* self, Channel::Role role) {
-    auto endpoint = std::make_shared<const ChannelEndpoint>(
-        as_channel(self)->endpoint->shared_state(), role);
-    return wrap(Py_TYPE(self), std::move(endpoint));
+/// Runs `make` (sender() or receiver(), which allocate) and wraps the endpoint it returns.
+template <class F> PyObject* endpoint_of(PyObject* self, F make) {
+    try {
+        return wrap(Py_TYPE(self), make(channel_of(self)));
+    } catch (...) {
+        set_error_from_current_exception(state_of(Py_TYPE(self)));
+        return nullptr;
+    }
 }
-PyObject* channel_sender(PyObject* self, PyObject*) { return endpoint_of(self, Channel::Role::send); }
-PyObject* channel_receiver(PyObject* self, PyObject*) { return endpoint_of(self, Channel::Role::recv); }
+PyObject* channel_sender(PyObject* self, PyObject*) {
+    return endpoint_of(self, [](const Channel& c) { return c.sender(); });
+}
+PyObject* channel_receiver(PyObject* self, PyObject*) {
+    return endpoint_of(self, [](const Channel& c) { return c.receiver(); });
+}
 
-Py_ssize_t channel_length(PyObject* self) { return static_cast<Py_ssize_t>(state(self).size()); }
+Py_ssize_t channel_length(PyObject* self) { return static_cast<Py_ssize_t>(channel_of(self).size()); }
 
 PyObject* channel_repr(PyObject* self) {
-    const ChannelEndpoint& endpoint = *as_channel(self)->endpoint;
-    const std::size_t capacity = endpoint.state().capacity();
+    const Channel& channel = channel_of(self);
+    const std::size_t capacity = channel.capacity();
+    const bool both = channel.may_send() && channel.may_recv();
     const std::string text =
         std::string("<isolates.Channel ") +
-        (endpoint.role() == Channel::Role::both ? "" : endpoint.may_send() ? "sender " : "receiver ") +
+        (both ? "" : channel.may_send() ? "sender " : "receiver ") +
         "capacity=" + (capacity == Channel::unbounded ? "None" : std::to_string(capacity)) +
-        " len=" + std::to_string(endpoint.state().size()) +
-        (endpoint.state().closed() ? " closed" : "") + ">";
+        " len=" + std::to_string(channel.size()) + (channel.closed() ? " closed" : "") + ">";
     return PyUnicode_FromString(text.c_str());
 }
 
 PyObject* channel_richcompare(PyObject* self, PyObject* other, int op) {
     if ((op != Py_EQ && op != Py_NE) || Py_TYPE(other)->tp_dealloc != &channel_dealloc)
         Py_RETURN_NOTIMPLEMENTED;
-    const bool same = &state(self) == &state(other);
+    const bool same = channel_of(self) == channel_of(other);
     return PyBool_FromLong(op == Py_EQ ? same : !same);
 }
 
 Py_hash_t channel_hash(PyObject* self) {
-    // Like Py_HashPointer (3.13+): the low bits of an aligned pointer carry nothing.
-    const auto bits = reinterpret_cast<std::uintptr_t>(&state(self));
-    const auto hash = static_cast<Py_hash_t>((bits >> 4) | (bits << (8 * sizeof(bits) - 4)));
-    return hash == -1 ? -2 : hash;
+    const auto hash = static_cast<Py_hash_t>(channel_of(self).hash());
+    return hash == -1 ? -2 : hash; // -1 means "error" to CPython
 }
 
-PyObject* get_closed(PyObject* self, void*) { return PyBool_FromLong(state(self).closed()); }
+PyObject* get_closed(PyObject* self, void*) { return PyBool_FromLong(channel_of(self).closed()); }
 PyObject* get_capacity(PyObject* self, void*) {
-    const std::size_t capacity = state(self).capacity();
+    const std::size_t capacity = channel_of(self).capacity();
     if (capacity == Channel::unbounded) Py_RETURN_NONE;
     return PyLong_FromSize_t(capacity);
 }
-// Relaxed: the counts are reports; nothing is published through them.
-PyObject* get_senders(PyObject* self, void*) {
-    return PyLong_FromSize_t(state(self).senders.load(std::memory_order_relaxed));
-}
+PyObject* get_senders(PyObject* self, void*) { return PyLong_FromSize_t(channel_of(self).sender_count()); }
 PyObject* get_receivers(PyObject* self, void*) {
-    return PyLong_FromSize_t(state(self).receivers.load(std::memory_order_relaxed));
+    return PyLong_FromSize_t(channel_of(self).receiver_count());
 }
-PyObject* get_may_send(PyObject* self, void*) {
-    return PyBool_FromLong(as_channel(self)->endpoint->may_send());
-}
-PyObject* get_may_recv(PyObject* self, void*) {
-    return PyBool_FromLong(as_channel(self)->endpoint->may_recv());
-}
+PyObject* get_may_send(PyObject* self, void*) { return PyBool_FromLong(channel_of(self).may_send()); }
+PyObject* get_may_recv(PyObject* self, void*) { return PyBool_FromLong(channel_of(self).may_recv()); }
 
 PyMethodDef channel_methods[] = {
     {"send", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(channel_send)),
@@ -433,24 +430,31 @@ PyType_Spec channel_spec = {
     channel_slots,
 };
 
-/// Recognises an isolates.Channel of any interpreter.
-std::shared_ptr<const Shareable> channel_from_python(_object* object) {
-    if (Py_TYPE(object)->tp_dealloc != &channel_dealloc) return nullptr;
-    return as_channel(object)->endpoint;
-}
-
 } // namespace
 
 void channel_dealloc(PyObject* self) {
     PyTypeObject* type = Py_TYPE(self);
-    as_channel(self)->endpoint.~shared_ptr();
+    channel_of(self).~Channel();
     type->tp_free(self);
     Py_DECREF(type);
 }
 
-PyType_Spec* channel_type_spec() {
-    register_from_python_hook(&channel_from_python);
-    return &channel_spec;
+PyType_Spec* channel_type_spec() { return &channel_spec; }
+
+std::shared_ptr<const Shareable> channel_from_python(_object* object) {
+    if (Py_TYPE(object)->tp_dealloc != &channel_dealloc) return nullptr;
+    return channel_of(object).shareable();
+}
+
+_object* channel_to_python(const std::shared_ptr<const Shareable>& object) {
+    std::optional<Channel> channel = Channel::from_shareable(object);
+    if (!channel) {
+        PyErr_SetString(PyExc_SystemError, "isolates: the Channel hook got another native type");
+        return nullptr;
+    }
+    ModuleState* state = current_state();
+    if (!state) return nullptr;
+    return wrap(reinterpret_cast<PyTypeObject*>(state->channel_type.get()), *std::move(channel));
 }
 
 PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t nargs,
@@ -459,7 +463,7 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
     PyObject* parsed[2] = {};
     if (!parse_arguments("select", args, nargs, kwnames, names, parsed, 1, 2)) return nullptr;
     const ModuleState& state = *static_cast<ModuleState*>(PyModule_GetState(module));
-    std::optional<std::chrono::steady_clock::time_point> deadline;
+    Deadline deadline;
     bool zero = false;
     if (!parse_timeout(parsed[1], deadline, zero)) return nullptr;
     Object sequence = Object::steal(PySequence_Fast(parsed[0], "select: channels must be a sequence"));
@@ -474,7 +478,7 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
                          Py_TYPE(item)->tp_name);
             return nullptr;
         }
-        channels.emplace_back(as_channel(item)->endpoint);
+        channels.push_back(channel_of(item));
     }
     std::optional<std::chrono::nanoseconds> timeout;
     if (deadline) timeout = std::max(std::chrono::nanoseconds(0), *deadline - std::chrono::steady_clock::now());
@@ -495,10 +499,6 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
     if (failed) {
         try {
             std::rethrow_exception(error);
-        } catch (const ChannelClosed& e) {
-            PyErr_SetString(state.channel_closed.get(), e.what());
-        } catch (const UsageError& e) {
-            PyErr_SetString(PyExc_ValueError, e.what());
         } catch (...) {
             set_error_from_current_exception(state);
         }
@@ -514,14 +514,3 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
 }
 
 } // namespace isolates::python
-
-namespace isolates::detail {
-
-_object* ChannelEndpoint::to_python(const std::shared_ptr<const Shareable>& self) const {
-    python::ModuleState* state = python::current_state();
-    if (!state) return nullptr;
-    return python::wrap(reinterpret_cast<PyTypeObject*>(state->channel_type.get()),
-                        std::static_pointer_cast<const ChannelEndpoint>(self));
-}
-
-} // namespace isolates::detail

@@ -6,17 +6,15 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 
-#include "channels/detail/buffer_storage.h"
-#include "channels/python/module_state.h"
 #include "channels/shared_buffer.h"
 #include "interp/errors.h"
-#include "interp/native.h"
+#include "python/module_state.h"
 
 namespace isolates::python {
 
-using detail::BufferView;
 using py::Object;
 
 namespace {
@@ -159,9 +157,19 @@ PyType_Spec buffer_spec = {
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, buffer_slots,
 };
 
-/// Recognises an isolates.SharedBuffer, or a contiguous memoryview over one, of any interpreter.
+} // namespace
+
+void buffer_dealloc(PyObject* self) {
+    PyTypeObject* type = Py_TYPE(self);
+    as_buffer(self)->buffer.~SharedBuffer();
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+PyType_Spec* buffer_type_spec() { return &buffer_spec; }
+
 std::shared_ptr<const Shareable> buffer_from_python(_object* object) {
-    if (Py_TYPE(object)->tp_dealloc == &buffer_dealloc) return as_buffer(object)->buffer.view();
+    if (Py_TYPE(object)->tp_dealloc == &buffer_dealloc) return as_buffer(object)->buffer.shareable();
     if (!PyMemoryView_Check(object)) return nullptr;
     PyObject* base = PyMemoryView_GET_BUFFER(object)->obj;
     if (!base || Py_TYPE(base)->tp_dealloc != &buffer_dealloc) return nullptr;
@@ -177,36 +185,22 @@ std::shared_ptr<const Shareable> buffer_from_python(_object* object) {
     const std::size_t offset = static_cast<std::size_t>(start - buffer.data());
     if (start < buffer.data() || offset + static_cast<std::size_t>(view.len) > buffer.size())
         throw NotShareableError("memoryview", "", "not within its SharedBuffer");
-    if (offset == 0 && static_cast<std::size_t>(view.len) == buffer.size()) return buffer.view();
-    return buffer.slice(offset, static_cast<std::size_t>(view.len)).view();
+    if (offset == 0 && static_cast<std::size_t>(view.len) == buffer.size()) return buffer.shareable();
+    return buffer.slice(offset, static_cast<std::size_t>(view.len)).shareable();
 }
 
-} // namespace
-
-void buffer_dealloc(PyObject* self) {
-    PyTypeObject* type = Py_TYPE(self);
-    as_buffer(self)->buffer.~SharedBuffer();
-    type->tp_free(self);
-    Py_DECREF(type);
-}
-
-PyType_Spec* buffer_type_spec() {
-    register_from_python_hook(&buffer_from_python);
-    return &buffer_spec;
+_object* buffer_to_python(const std::shared_ptr<const Shareable>& object) {
+    std::optional<SharedBuffer> buffer = SharedBuffer::from_shareable(object);
+    if (!buffer) {
+        PyErr_SetString(PyExc_SystemError, "isolates: the SharedBuffer hook got another native type");
+        return nullptr;
+    }
+    ModuleState* state = current_state();
+    if (!state) return nullptr;
+    Object wrapped = Object::steal(
+        wrap(reinterpret_cast<PyTypeObject*>(state->buffer_type.get()), *std::move(buffer)));
+    if (!wrapped) return nullptr;
+    return PyMemoryView_FromObject(wrapped.get());
 }
 
 } // namespace isolates::python
-
-namespace isolates::detail {
-
-_object* BufferView::to_python(const std::shared_ptr<const Shareable>& self) const {
-    python::ModuleState* state = python::current_state();
-    if (!state) return nullptr;
-    py::Object object = py::Object::steal(python::wrap(
-        reinterpret_cast<PyTypeObject*>(state->buffer_type.get()),
-        SharedBuffer(std::static_pointer_cast<const BufferView>(self))));
-    if (!object) return nullptr;
-    return PyMemoryView_FromObject(object.get());
-}
-
-} // namespace isolates::detail
