@@ -1,7 +1,5 @@
 #include "channels/channel.h"
 
-#include <sched.h>
-
 #include <climits>
 
 #include <cstdint>
@@ -9,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/backoff.h"
 #include "channels/detail/channel_state.h"
 
 namespace isolates {
@@ -16,37 +15,6 @@ namespace isolates {
 namespace detail {
 
 namespace {
-/// How long a blocking call keeps retrying before it sleeps on the futex: long enough to cover
-/// a peer answering or a wake-up in flight (a few microseconds), short enough not to burn a
-/// core. The first microseconds are pure spinning (the peer runs on another core); after that
-/// each retry also yields, so that a peer waiting to run on this same core gets it at once
-/// instead of after the whole budget (on a busy two-core machine both often share one).
-constexpr auto pure_spin = std::chrono::microseconds(2);
-constexpr auto spin_budget = std::chrono::microseconds(20);
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
-
-/// Spins, then spins and yields, retrying `attempt` until it returns true or the budget is spent.
-template <class F> bool spin_then_yield(F&& attempt) {
-    if (attempt()) return true;
-    const auto start = std::chrono::steady_clock::now();
-    for (int k = 1;; ++k) {
-        for (int p = 0; p < 8; ++p) cpu_relax();
-        if (attempt()) return true;
-        if (k % 8 == 0) { // the clock costs ~20 ns: look at it now and then
-            const auto spent = std::chrono::steady_clock::now() - start;
-            if (spent >= spin_budget) return false;
-            if (spent >= pure_spin) sched_yield();
-        }
-    }
-}
-
 bool passed(const Deadline& deadline) {
     return deadline && std::chrono::steady_clock::now() >= *deadline;
 }
@@ -61,11 +29,11 @@ bool stopped(const std::atomic<bool>* stop) noexcept {
 /// set. Returns whether the last attempt succeeded. An attempt that throws leaves no waiter
 /// registered.
 template <class F>
-bool wait_until(EventCount& event, F&& attempt, const Deadline& deadline,
+bool wait_until(base::EventCount& event, F&& attempt, const Deadline& deadline,
                 const std::atomic<bool>* stop) {
-    if (spin_then_yield(attempt)) return true;
+    if (base::spin_then_yield(attempt)) return true;
     for (;;) {
-        const EventCount::Key key = event.prepare_wait();
+        const base::EventCount::Key key = event.prepare_wait();
         bool done;
         try {
             done = attempt();
@@ -82,8 +50,8 @@ bool wait_until(EventCount& event, F&& attempt, const Deadline& deadline,
 }
 } // namespace
 
-EventCount& select_signal() noexcept {
-    static EventCount signal;
+base::EventCount& select_signal() noexcept {
+    static base::EventCount signal;
     return signal;
 }
 
@@ -135,8 +103,8 @@ std::size_t ChannelState::size() const noexcept {
 void ChannelState::notify_sent() noexcept {
     // One fence for both: it orders the push before the two waiter-count loads.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    not_empty_.notify_after_fence();
-    select_signal().notify_after_fence();
+    not_empty_.notify_all_after_fence();
+    select_signal().notify_all_after_fence();
 }
 
 SendStatus ChannelState::try_send(Value& value) {
@@ -161,7 +129,7 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
     RawValue raw;
     if (pop(raw)) {
         out = Value::from_raw(raw);
-        not_full_.notify();
+        not_full_.notify_all();
         return RecvStatus::received;
     }
     if (!closed()) return RecvStatus::empty;
@@ -174,8 +142,8 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
 }
 
 void ChannelState::wake_waiters() noexcept {
-    not_empty_.notify();
-    not_full_.notify();
+    not_empty_.notify_all();
+    not_full_.notify_all();
 }
 
 SendStatus ChannelState::send_until(Value& value, const Deadline& deadline,
@@ -198,9 +166,9 @@ bool ChannelState::close() noexcept {
     // Release: a receiver that sees the flag (acquire in closed()) also sees every value pushed
     // before close(), so its last look at the queue after seeing "closed" finds them.
     if (closed_.exchange(true, std::memory_order_acq_rel)) return false;
-    not_empty_.notify();
-    not_full_.notify();
-    select_signal().notify();
+    not_empty_.notify_all();
+    not_full_.notify_all();
+    select_signal().notify_all();
     return true;
 }
 
@@ -366,7 +334,7 @@ Channel::Iterator& Channel::Iterator::operator++() {
     return *this;
 }
 
-void wake_selects() noexcept { detail::select_signal().notify(); }
+void wake_selects() noexcept { detail::select_signal().notify_all(); }
 
 std::optional<Selected> select(std::span<const Channel> channels,
                                std::optional<std::chrono::nanoseconds> timeout,

@@ -9,16 +9,16 @@
 #include <memory>
 #include <optional>
 
+#include "base/event_count.h"
+#include "base/mpmc_ring.h"
 #include "channels/channel.h"
-#include "channels/detail/event_count.h"
-#include "channels/detail/ring.h"
 #include "interp/value.h"
 
 namespace isolates::detail {
 
 /// Woken by every send and close anywhere in the process, when (and only when) some select() is
 /// waiting: one waiter counter for all selects keeps the no-select path at one load.
-EventCount& select_signal() noexcept;
+base::EventCount& select_signal() noexcept;
 
 class ChannelState {
 public:
@@ -56,14 +56,14 @@ private:
     void notify_sent() noexcept;
 
     const std::size_t capacity_;
-    std::optional<Ring> ring_;  // bounded, capacity >= 2
+    std::optional<base::MpmcRing<RawValue>> ring_;  // bounded, capacity >= 2
     // Capacity 1 and unbounded: Boost.Lockfree's Michael-Scott queue (node-based, it allocates
     // when its free list is empty) with a counting bound.
     std::unique_ptr<boost::lockfree::queue<RawValue>> list_;
     alignas(64) std::atomic<std::size_t> count_{0}; // list_ only: reserved slots
     alignas(64) std::atomic<bool> closed_{false};
-    EventCount not_empty_;
-    EventCount not_full_;
+    base::EventCount not_empty_;
+    base::EventCount not_full_;
 };
 
 /// One endpoint of a channel: what a Channel handle and a Value hold. Counts itself among the
