@@ -13,6 +13,7 @@
 #include "channels/shared_buffer.h"
 #include "interp/errors.h"
 #include "tests/child_process.h"
+#include "tests/channels/counting_buffer.h"
 #include "tests/doctest.h"
 
 using namespace isolates;
@@ -20,11 +21,7 @@ using namespace isolates;
 namespace {
 using testing::segment_exists;
 
-SharedBuffer counting(std::size_t size, SharedBuffer::Storage storage = SharedBuffer::Storage::process) {
-    return SharedBuffer::build(size, [](std::span<std::byte> out) {
-        for (std::size_t k = 0; k < out.size(); ++k) out[k] = std::byte(k % 251);
-    }, storage);
-}
+using testing::counting;
 } // namespace
 
 TEST_SUITE("SharedBuffer") {
