@@ -2,7 +2,6 @@
 
 #include "interp/wire.h"
 
-#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
