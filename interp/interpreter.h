@@ -10,7 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,11 +18,9 @@
 #include <utility>
 #include <vector>
 
-#include "interp/detail/interpreter_view.h"
 #include "interp/value.h"
 
-struct _ts;  // PyThreadState
-struct _is;  // PyInterpreterState
+struct _ts; // PyThreadState
 struct mi_heap_s;
 
 namespace isolates {
@@ -95,7 +93,7 @@ public:
     };
     /// True while an interrupt delivered to the running call has not been raised yet: the stop
     /// flag for wait loops. Any thread may read it.
-    const std::atomic<bool>* interrupt_flag() const noexcept { return &interrupt_requested_; }
+    const std::atomic<bool>* interrupt_flag() const noexcept;
     /// Owning thread, GIL held: when an interrupt is waiting, raises it now as the current Python
     /// exception (instead of at the next bytecode) and returns true. An interrupt stays requested
     /// until it is raised this way or its call ends, so code that catches it and blocks again
@@ -110,7 +108,7 @@ public:
     /// Whether the calling thread owns at least one live Interpreter.
     static bool current_thread_owns_any() noexcept;
 
-    /// RAII for code that uses the CPython API directly (through interp/detail/python.h):
+    /// RAII for code that uses the CPython API directly (through interp/cpython.h):
     /// attaches this interpreter to the owning thread and holds its GIL; nestable, and it
     /// detaches any other interpreter attached to the thread until it ends.
     class Active {
@@ -122,6 +120,7 @@ public:
 
     private:
         Interpreter& interpreter_;
+        // What the thread had before the outermost Active, put back at its end; none owned.
         _ts* previous_ = nullptr;
         Interpreter* previous_current_ = nullptr;
         mi_heap_s* previous_heap_ = nullptr;
@@ -129,35 +128,12 @@ public:
     };
 
 private:
+    struct Impl; // the owners of the interpreter's C handles, in interpreter.cpp
     void check_owner() const;
-    /// Runs `work` on the calling thread with this interpreter attached and its GIL held; does
-    /// nothing when the interpreter is ending. For interrupt(), from any thread.
-    template <class F> void visit_and(F&& work);
 
-    _ts* thread_state_ = nullptr;
-    _is* state_ = nullptr;
-    mi_heap_s* heap_ = nullptr;
-    void* globals_ = nullptr; // PyObject*: __main__.__dict__, a strong reference
+    std::unique_ptr<Impl> impl_;
     std::int64_t id_ = -1;
-    unsigned long thread_ident_ = 0;
     std::thread::id owner_;
-    // interrupt() may come from any thread. Before 3.15 it holds this mutex while it runs so the
-    // interpreter cannot end under it; on 3.15+ it visits through view_ instead (PEP 788), which
-    // holds off the interpreter's finalisation without a lock of ours.
-    std::mutex lifecycle_mutex_;
-    detail::InterpreterView view_; // empty before 3.15
-    // Orders an interrupt's delivery against the end of a call. The GIL did that on GIL builds;
-    // the free-threaded build has none, so it is a mutex, taken attached (see lock_attached).
-    std::mutex interrupt_mutex_;
-    std::atomic<bool> running_{false}; // set to false only under interrupt_mutex_
-    bool interrupt_pending_ = false;   // under interrupt_mutex_
-    std::string interrupt_name_;       // the exception of the pending interrupt; ditto
-    // Readable without the GIL by a call blocked in C++; see InterruptWakeup.
-    std::atomic<bool> interrupt_requested_{false};
-    std::mutex wakeup_mutex_; // never held while waiting for the GIL
-    int builtins_watcher_ = -1; // CPython dict watcher id, cleared before the interpreter ends
-    void (*wake_)(void*) = nullptr;
-    void* wake_context_ = nullptr;
 };
 
 } // namespace isolates

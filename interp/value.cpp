@@ -3,15 +3,15 @@
 #include "interp/value.h"
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <cmath>
 #include <complex>
 #include <cstring>
 #include <stdexcept>
 
-#include "interp/detail/heap.h"
 #include "interp/detail/node.h"
+#include "interp/detail/node_builder.h"
+#include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
 #include "interp/errors.h"
 
@@ -36,38 +36,6 @@ std::string_view kind_name(Kind kind) noexcept {
     case Kind::native: return "native";
     }
     return "unknown";
-}
-
-// --- Nodes -----------------------------------------------------------------------------------
-
-Node* Node::allocate(Kind kind, std::size_t size, std::size_t payload_bytes, std::uint8_t flags) {
-    void* memory = detail::heap_allocate(sizeof(Node) + payload_bytes);
-    return new (memory) Node(kind, size, flags);
-}
-
-std::uint16_t Node::container_depth(std::uint16_t deepest_child) {
-    if (deepest_child + 1u > max_nesting)
-        throw ConversionError("containers nested more than " + std::to_string(max_nesting) +
-                              " levels deep");
-    return static_cast<std::uint16_t>(deepest_child + 1);
-}
-
-void Node::destroy(Node* node) noexcept {
-    switch (node->kind) {
-    case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset:
-        std::destroy_n(node->payload<Value>(), node->size);
-        break;
-    case Kind::dict:
-        std::destroy_n(node->payload<std::pair<Value, Value>>(), node->size);
-        break;
-    case Kind::native:
-        std::destroy_at(node->payload<std::shared_ptr<const Shareable>>());
-        break;
-    default:
-        break;
-    }
-    node->~Node();
-    detail::heap_free(node);
 }
 
 // --- Ownership -------------------------------------------------------------------------------
@@ -149,9 +117,7 @@ Value Value::integer_from_bytes(std::span<const std::byte> le) {
         }
         return integer(static_cast<std::int64_t>(bits));
     }
-    Node* node = Node::allocate(Kind::integer, n, n);
-    std::memcpy(node->payload<std::byte>(), le.data(), n);
-    return Node::wrap(node);
+    return detail::make_big_int(le.first(n));
 }
 
 Value Value::floating(double d) noexcept {
@@ -161,30 +127,13 @@ Value Value::floating(double d) noexcept {
     return v;
 }
 
-Value Value::complex(double real, double imag) {
-    Node* node = Node::allocate(Kind::complex, 2, 2 * sizeof(double));
-    node->payload<double>()[0] = real;
-    node->payload<double>()[1] = imag;
-    return Node::wrap(node);
-}
+Value Value::complex(double real, double imag) { return detail::make_complex(real, imag); }
 
 namespace {
-Value text_node(std::string_view utf8, std::uint8_t flags) {
-    Node* node = Node::allocate(Kind::str, utf8.size(), utf8.size() + 1, flags);
-    std::memcpy(node->payload<char>(), utf8.data(), utf8.size());
-    node->payload<char>()[utf8.size()] = '\0';
-    return Node::wrap(node);
-}
-
-template <class Items>
-Value sequence_node(Kind kind, Items&& items) {
-    std::uint16_t deepest = 0;
-    for (const Value& v : items) deepest = std::max(deepest, Node::depth_of(v));
-    const std::uint16_t depth = Node::container_depth(deepest);
-    Node* node = Node::allocate(kind, items.size(), items.size() * sizeof(Value));
-    node->depth = depth;
-    std::uninitialized_move(items.begin(), items.end(), node->payload<Value>());
-    return Node::wrap(node);
+Value container(Kind kind, std::vector<Value>& items) {
+    detail::ContainerBuilder builder(kind, items.size());
+    for (Value& item : items) builder.add(std::move(item));
+    return builder.finish();
 }
 } // namespace
 
@@ -193,42 +142,29 @@ Value Value::str(std::string_view utf8) {
     if (check.error_offset != std::string_view::npos)
         throw ConversionError("invalid UTF-8 in a string handed to Python, at byte " +
                               std::to_string(check.error_offset));
-    return text_node(utf8, 0);
+    return detail::make_str(utf8, false);
 }
 
-Value Value::bytes(std::span<const std::byte> data) {
-    Node* node = Node::allocate(Kind::bytes, data.size(), data.size());
-    if (!data.empty()) std::memcpy(node->payload<std::byte>(), data.data(), data.size());
-    return Node::wrap(node);
-}
+Value Value::bytes(std::span<const std::byte> data) { return detail::make_bytes(data); }
 
 Value Value::bytes(std::string_view data) {
     return bytes(std::as_bytes(std::span<const char>(data.data(), data.size())));
 }
 
-Value Value::tuple(std::vector<Value> items) { return sequence_node(Kind::tuple, items); }
-Value Value::list(std::vector<Value> items) { return sequence_node(Kind::list, items); }
-Value Value::set(std::vector<Value> items) { return sequence_node(Kind::set, items); }
-Value Value::frozenset(std::vector<Value> items) { return sequence_node(Kind::frozenset, items); }
+Value Value::tuple(std::vector<Value> items) { return container(Kind::tuple, items); }
+Value Value::list(std::vector<Value> items) { return container(Kind::list, items); }
+Value Value::set(std::vector<Value> items) { return container(Kind::set, items); }
+Value Value::frozenset(std::vector<Value> items) { return container(Kind::frozenset, items); }
 
 Value Value::dict(std::vector<std::pair<Value, Value>> items) {
-    using Pair = std::pair<Value, Value>;
-    std::uint16_t deepest = 0;
-    for (const auto& [k, v] : items)
-        deepest = std::max({deepest, Node::depth_of(k), Node::depth_of(v)});
-    const std::uint16_t depth = Node::container_depth(deepest);
-    Node* node = Node::allocate(Kind::dict, items.size(), items.size() * sizeof(Pair));
-    node->depth = depth;
-    std::uninitialized_move(items.begin(), items.end(), node->payload<Pair>());
-    return Node::wrap(node);
+    detail::ContainerBuilder builder(Kind::dict, items.size());
+    for (auto& [key, value] : items) builder.add(std::move(key), std::move(value));
+    return builder.finish();
 }
 
 Value Value::native(std::shared_ptr<const Shareable> object) {
     if (!object) throw ConversionError("Value::native needs an object, got nullptr");
-    Node* node = Node::allocate(Kind::native, 1, sizeof(std::shared_ptr<const Shareable>));
-    new (node->payload<std::shared_ptr<const Shareable>>())
-        std::shared_ptr<const Shareable>(std::move(object));
-    return Node::wrap(node);
+    return detail::make_native(std::move(object));
 }
 
 // --- Access ----------------------------------------------------------------------------------
@@ -342,50 +278,6 @@ const std::shared_ptr<const Shareable>& Value::as_native() const {
 
 // --- Identity --------------------------------------------------------------------------------
 
-namespace {
-std::size_t mix(std::size_t seed, std::size_t h) noexcept {
-    return seed ^ (h + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
-}
-
-std::size_t pair_hash(const std::pair<Value, Value>& p) noexcept {
-    return mix(p.first.hash(), p.second.hash());
-}
-std::size_t item_hash(const Value& v) noexcept { return v.hash(); }
-
-/// Whether `a` and `b` hold the same items as multisets: sorted by hash, then matched within each
-/// run of equal hashes. Near-linear for distinct items, and right for repeated ones too.
-template <class Item, class Hash>
-bool same_multiset(std::span<const Item> a, std::span<const Item> b, Hash hash) {
-    if (a.size() != b.size()) return false;
-    auto hashed = [&](std::span<const Item> items) {
-        std::vector<std::pair<std::size_t, const Item*>> out;
-        out.reserve(items.size());
-        for (const Item& item : items) out.emplace_back(hash(item), &item);
-        std::sort(out.begin(), out.end(),
-                  [](const auto& x, const auto& y) { return x.first < y.first; });
-        return out;
-    };
-    const auto ha = hashed(a);
-    const auto hb = hashed(b);
-    for (std::size_t k = 0; k < ha.size(); ++k)
-        if (ha[k].first != hb[k].first) return false;
-    // Same sorted hashes, so each run of equal hashes covers the same positions in both.
-    for (std::size_t start = 0; start < ha.size();) {
-        std::size_t end = start;
-        while (end < ha.size() && ha[end].first == ha[start].first) ++end;
-        std::vector<bool> used(end - start);
-        for (std::size_t i = start; i < end; ++i) {
-            bool found = false;
-            for (std::size_t j = start; j < end && !found; ++j)
-                if (!used[j - start] && *ha[i].second == *hb[j].second) used[j - start] = found = true;
-            if (!found) return false;
-        }
-        start = end;
-    }
-    return true;
-}
-} // namespace
-
 bool operator==(const Value& a, const Value& b) noexcept {
     if (a.kind() != b.kind()) return false;
     if (a.tag_ != Value::Tag::boxed || b.tag_ != Value::Tag::boxed) {
@@ -405,9 +297,9 @@ bool operator==(const Value& a, const Value& b) noexcept {
     case Kind::tuple: case Kind::list:
         return std::ranges::equal(a.items(), b.items());
     case Kind::set: case Kind::frozenset:
-        return same_multiset(a.items(), b.items(), item_hash);
+        return detail::same_items(a.items(), b.items());
     case Kind::dict:
-        return same_multiset(a.dict_items(), b.dict_items(), pair_hash);
+        return detail::same_pairs(a.dict_items(), b.dict_items());
     case Kind::native:
         return a.as_native() == b.as_native();
     default:
@@ -415,38 +307,7 @@ bool operator==(const Value& a, const Value& b) noexcept {
     }
 }
 
-std::size_t Value::hash() const noexcept {
-    const std::size_t kind_seed = static_cast<std::size_t>(kind()) * 0x100000001b3ull;
-    if (tag_ != Tag::boxed) return mix(kind_seed, std::hash<std::uint64_t>{}(tag_ == Tag::none ? 0 : u_.bits));
-    const Node* n = u_.node;
-    switch (n->kind) {
-    case Kind::integer: case Kind::str: case Kind::bytes:
-        return mix(kind_seed, std::hash<std::string_view>{}(
-                                  std::string_view(n->payload<char>(), n->size)));
-    case Kind::complex:
-        return mix(mix(kind_seed, std::bit_cast<std::uint64_t>(n->payload<double>()[0])),
-                   std::bit_cast<std::uint64_t>(n->payload<double>()[1]));
-    case Kind::tuple: case Kind::list: {
-        std::size_t h = kind_seed;
-        for (const Value& item : items()) h = mix(h, item.hash());
-        return h;
-    }
-    case Kind::set: case Kind::frozenset: {
-        std::size_t sum = 0; // order-free
-        for (const Value& item : items()) sum += mix(0, item.hash());
-        return mix(kind_seed, sum);
-    }
-    case Kind::dict: {
-        std::size_t sum = 0;
-        for (const auto& pair : dict_items()) sum += mix(0, pair_hash(pair));
-        return mix(kind_seed, sum);
-    }
-    case Kind::native:
-        return mix(kind_seed, std::hash<const void*>{}(as_native().get()));
-    default:
-        return kind_seed;
-    }
-}
+std::size_t Value::hash() const noexcept { return detail::structural_hash(*this); }
 
 // --- repr ------------------------------------------------------------------------------------
 

@@ -148,9 +148,6 @@ public:
     detail::RawValue into_raw() && noexcept;
     static Value from_raw(detail::RawValue raw) noexcept;
 
-    /// Internal: the node of a boxed Value (nullptr for inline scalars).
-    const detail::Node* node() const noexcept { return tag_ == Tag::boxed ? u_.node : nullptr; }
-
 private:
     enum class Tag : std::uint8_t { none, boolean, small_int, floating, boxed };
     explicit Value(detail::Node* node) noexcept : tag_(Tag::boxed) { u_.node = node; }

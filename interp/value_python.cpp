@@ -6,18 +6,16 @@
 
 #include "interp/cpython.h" // first: Python.h must come before any standard header
 
-#include <algorithm>
-#include <cstring>
 #include <span>
 #include <vector>
 
 #include "interp/detail/native_hooks.h"
-#include "interp/detail/node.h"
+#include "interp/detail/node_builder.h"
 #include "interp/value.h"
 
 namespace isolates {
 
-using detail::Node;
+using detail::ContainerBuilder;
 using py::Object;
 
 // --- Python -> Value ---------------------------------------------------------------------------
@@ -91,51 +89,16 @@ Value from_big_int(PyObject* object) {
 
 Value from_str(PyObject* object) {
     Py_ssize_t size = 0;
-    if (const char* utf8 = PyUnicode_AsUTF8AndSize(object, &size)) {
-        Node* node = Node::allocate(Kind::str, size, size + 1);
-        std::memcpy(node->payload<char>(), utf8, size + 1);
-        return Node::wrap(node);
-    }
+    if (const char* utf8 = PyUnicode_AsUTF8AndSize(object, &size))
+        return detail::make_str({utf8, static_cast<std::size_t>(size)}, false);
     // Lone surrogates have no UTF-8 form: keep them as 'surrogatepass' bytes.
     PyErr_Clear();
     Object encoded = Object::steal(PyUnicode_AsEncodedString(object, "utf-8", "surrogatepass"));
     if (!encoded) py::throw_error();
-    size = PyBytes_GET_SIZE(encoded.get());
-    Node* node = Node::allocate(Kind::str, size, size + 1, detail::str_surrogates);
-    std::memcpy(node->payload<char>(), PyBytes_AS_STRING(encoded.get()), size + 1);
-    return Node::wrap(node);
+    return detail::make_str({PyBytes_AS_STRING(encoded.get()),
+                             static_cast<std::size_t>(PyBytes_GET_SIZE(encoded.get()))},
+                            true);
 }
-
-/// Fills a container node one converted item at a time; on an exception the destructor frees
-/// exactly the items made so far.
-class ContainerBuilder {
-public:
-    ContainerBuilder(Kind kind, std::size_t count, std::size_t item_size)
-        : node_(Node::allocate(kind, 0, count * item_size)) {}
-    ~ContainerBuilder() { if (node_) Node::destroy(node_); }
-    ContainerBuilder(const ContainerBuilder&) = delete;
-    ContainerBuilder& operator=(const ContainerBuilder&) = delete;
-
-    void add(Value v) {
-        deepest_ = std::max(deepest_, Node::depth_of(v));
-        new (node_->payload<Value>() + node_->size) Value(std::move(v));
-        ++node_->size;
-    }
-    void add(Value key, Value value) {
-        deepest_ = std::max({deepest_, Node::depth_of(key), Node::depth_of(value)});
-        new (node_->payload<std::pair<Value, Value>>() + node_->size)
-            std::pair<Value, Value>(std::move(key), std::move(value));
-        ++node_->size;
-    }
-    Value finish() {
-        node_->depth = Node::container_depth(deepest_);
-        return Node::wrap(std::exchange(node_, nullptr));
-    }
-
-private:
-    Node* node_;
-    std::uint16_t deepest_ = 0;
-};
 
 /// Refuses a container nested past max_nesting before descending into it, so that a
 /// reference cycle fails fast instead of exhausting the stack.
@@ -176,7 +139,7 @@ Value from_tuple(PyObject* object, const Path& path) {
     check_depth(object, path);
     // Immutable, and kept alive by the caller's reference (or a parent's snapshot).
     const Py_ssize_t n = PyTuple_GET_SIZE(object);
-    ContainerBuilder builder(Kind::tuple, static_cast<std::size_t>(n), sizeof(Value));
+    ContainerBuilder builder(Kind::tuple, static_cast<std::size_t>(n));
     for (Py_ssize_t k = 0; k < n; ++k)
         builder.add(convert(PyTuple_GET_ITEM(object, k), Path{&path, Path::Step::index, {}, k}));
     return builder.finish();
@@ -193,7 +156,7 @@ Value from_list(PyObject* object, const Path& path) {
             return true;
         });
     const auto items = snapshot.items();
-    ContainerBuilder builder(Kind::list, items.size(), sizeof(Value));
+    ContainerBuilder builder(Kind::list, items.size());
     for (std::size_t k = 0; k < items.size(); ++k)
         builder.add(convert(items[k].get(),
                             Path{&path, Path::Step::index, {}, static_cast<Py_ssize_t>(k)}));
@@ -216,7 +179,7 @@ Value from_dict(PyObject* object, const Path& path) {
             return true;
         });
     const auto items = snapshot.items();
-    ContainerBuilder builder(Kind::dict, items.size() / 2, sizeof(std::pair<Value, Value>));
+    ContainerBuilder builder(Kind::dict, items.size() / 2);
     for (std::size_t k = 0; k < items.size(); k += 2) {
         PyObject* key = items[k].get();
         Value key_value = convert(key, Path{&path, Path::Step::dict_key, {}, static_cast<Py_ssize_t>(k / 2)});
@@ -234,7 +197,7 @@ Value from_set(PyObject* object, Kind kind, const Path& path) {
     const Object copy = Object::steal(PySequence_List(object));
     if (!copy) py::throw_error();
     const Py_ssize_t n = PyList_GET_SIZE(copy.get());
-    ContainerBuilder builder(kind, static_cast<std::size_t>(n), sizeof(Value));
+    ContainerBuilder builder(kind, static_cast<std::size_t>(n));
     for (Py_ssize_t k = 0; k < n; ++k) // the copy is ours alone: nobody else can change it
         builder.add(convert(PyList_GET_ITEM(copy.get(), k), Path{&path, Path::Step::set_item, {}, k}));
     return builder.finish();
@@ -330,7 +293,7 @@ PyObject* make(const Value& v) {
     }
     case Kind::str: {
         const auto text = v.as_str();
-        const char* errors = (v.node()->flags & detail::str_surrogates) ? "surrogatepass" : nullptr;
+        const char* errors = detail::holds_surrogates(v) ? "surrogatepass" : nullptr;
         return PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), errors);
     }
     case Kind::bytes: {

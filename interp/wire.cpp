@@ -2,7 +2,6 @@
 
 #include "interp/wire.h"
 
-#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
@@ -10,6 +9,8 @@
 #include <utility>
 
 #include "interp/detail/node.h"
+#include "interp/detail/node_builder.h"
+#include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
 #include "interp/errors.h"
 
@@ -44,87 +45,36 @@ std::size_t check_utf8_surrogatepass(std::string_view text, bool& surrogates) no
     return std::string_view::npos;
 }
 
-// --- Structural hashes, to refuse duplicate set items and dict keys ---------------------------
+// --- Hashability ------------------------------------------------------------------------------
 
-/// What put/get learn about a value on the way: whether it could be a set item or dict key, and
-/// a hash consistent with Value's == (equal Values hash equal). Computed bottom-up, so the whole
-/// value is hashed once.
+/// What put/get learn about a value on the way: whether Python could use it as a set item or dict
+/// key, and its structural hash (detail::structural_hash, the one Value::hash() returns). Both
+/// are made bottom-up from the items' facts, so the whole value is hashed once.
 struct Facts {
     bool hashable = true;
     std::uint64_t hash = 0;
 };
 
-std::uint64_t mix(std::uint64_t x) noexcept { // splitmix64's finaliser
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+/// Facts of a scalar (none of them is a container, all are hashable).
+Facts scalar_facts(const Value& v) noexcept { return {true, detail::scalar_hash(v)}; }
 
-std::uint64_t hash_bytes(std::span<const std::byte> data, std::uint64_t seed) noexcept {
-    std::uint64_t h = mix(seed ^ data.size());
-    std::size_t k = 0;
-    for (; k + 8 <= data.size(); k += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, data.data() + k, 8);
-        h = mix(h ^ word);
-    }
-    std::uint64_t tail = 0;
-    for (std::size_t j = 0; k + j < data.size(); ++j)
-        tail |= std::uint64_t{std::to_integer<std::uint8_t>(data[k + j])} << (8 * j);
-    return mix(h ^ tail ^ 0x8000000000000000ull);
-}
-
-/// Facts of a container from its items' facts: ordered kinds chain the hashes, unordered kinds
-/// sum them so that order does not matter (as for ==).
+/// Facts of a container from its items' facts: only tuple and frozenset can be hashable, and
+/// only when every item is.
 class ContainerFacts {
 public:
-    explicit ContainerFacts(Kind kind)
-        : kind_(kind), ordered_(kind == Kind::tuple || kind == Kind::list),
-          hash_(mix(static_cast<std::uint64_t>(kind) + 0x51ed27)) {}
-    void add(const Facts& item) {
+    explicit ContainerFacts(Kind kind) noexcept
+        : hashable_(kind == Kind::tuple || kind == Kind::frozenset), hash_(kind) {}
+    void add(const Facts& item) noexcept {
         hashable_ = hashable_ && item.hashable;
-        if (ordered_) hash_ = mix(hash_ ^ item.hash);
-        else sum_ += mix(item.hash);
+        hash_.add(item.hash);
     }
-    void add_pair(const Facts& key, const Facts& value) { sum_ += mix(key.hash ^ mix(value.hash + 1)); }
-    Facts finish(std::size_t count) const {
-        const bool hashable = (kind_ == Kind::tuple || kind_ == Kind::frozenset) && hashable_;
-        return {hashable, mix(hash_ ^ sum_ ^ count)};
-    }
+    void add_pair(const Facts& key, const Facts& value) noexcept { hash_.add(key.hash, value.hash); }
+    Facts finish(std::size_t count) const noexcept { return {hashable_, hash_.finish(count)}; }
 
 private:
-    Kind kind_;
-    bool ordered_;
-    bool hashable_ = true;
-    std::uint64_t hash_;
-    std::uint64_t sum_ = 0;
+    bool hashable_;
+    detail::ContainerHash hash_;
 };
-
-/// Index of the first item (in order) equal to an earlier one, or npos. `hashes[k]` is the hash
-/// of `items[k]` (for a dict: of its key).
-template <class Items, class Key>
-std::size_t first_duplicate(const Items& items, const std::vector<std::uint64_t>& hashes, Key key) {
-    std::vector<std::size_t> order(hashes.size());
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return hashes[a] != hashes[b] ? hashes[a] < hashes[b] : a < b;
-    });
-    // Within a run of equal hashes indices ascend, so the first match after i is a later copy;
-    // stopping there keeps many equal items linear (only true hash collisions cost more).
-    std::size_t found = std::string_view::npos;
-    for (std::size_t i = 0; i < order.size(); ++i)
-        for (std::size_t j = i + 1; j < order.size() && hashes[order[j]] == hashes[order[i]]; ++j)
-            if (key(items[order[i]]) == key(items[order[j]])) {
-                found = std::min(found, order[j]);
-                break;
-            }
-    return found;
-}
-
-const Value& itself(const Value& v) { return v; }
-const Value& key_of(const std::pair<Value, Value>& p) { return p.first; }
 
 // --- Encoding --------------------------------------------------------------------------------
 
@@ -135,40 +85,38 @@ public:
     /// Appends `v`; returns its facts (hashable, hash).
     Facts put(const Value& v) {
         switch (v.kind()) {
-        case Kind::none: tag(tag_none); return {true, mix(1)};
-        case Kind::boolean: tag(v.as_bool() ? tag_true : tag_false); return {true, mix(2 + v.as_bool())};
+        case Kind::none: tag(tag_none); return scalar_facts(v);
+        case Kind::boolean: tag(v.as_bool() ? tag_true : tag_false); return scalar_facts(v);
         case Kind::integer: {
             const std::vector<std::byte> le = v.int_bytes();
             tag(tag_int);
             uvar(le.size());
             raw(le);
-            return {true, hash_bytes(le, tag_int)};
+            return scalar_facts(v);
         }
-        case Kind::floating: {
+        case Kind::floating:
             tag(tag_float);
             f64(v.as_double());
-            return {true, mix(std::bit_cast<std::uint64_t>(v.as_double()) ^ tag_float)};
-        }
+            return scalar_facts(v);
         case Kind::complex: {
             const auto c = v.as_complex();
             tag(tag_complex);
             f64(c.real());
             f64(c.imag());
-            return {true, mix(mix(std::bit_cast<std::uint64_t>(c.real())) ^
-                              std::bit_cast<std::uint64_t>(c.imag()) ^ tag_complex)};
+            return scalar_facts(v);
         }
         case Kind::str: {
             const auto text = std::as_bytes(std::span<const char>(v.as_str().data(), v.as_str().size()));
-            tag(v.node()->flags & detail::str_surrogates ? tag_str_surrogates : tag_str);
+            tag(detail::holds_surrogates(v) ? tag_str_surrogates : tag_str);
             uvar(text.size());
             raw(text);
-            return {true, hash_bytes(text, tag_str)};
+            return scalar_facts(v);
         }
         case Kind::bytes:
             tag(tag_bytes);
             uvar(v.as_bytes().size());
             raw(v.as_bytes());
-            return {true, hash_bytes(v.as_bytes(), tag_bytes)};
+            return scalar_facts(v);
         case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset: {
             const Kind kind = v.kind();
             const bool set_like = kind == Kind::set || kind == Kind::frozenset;
@@ -184,7 +132,7 @@ public:
                 if (set_like) hashes.push_back(item_facts.hash);
             }
             if (set_like) {
-                const std::size_t dup = first_duplicate(v.items(), hashes, itself);
+                const std::size_t dup = detail::first_duplicate(v.items(), hashes);
                 if (dup != std::string_view::npos) duplicate(kind, v.items()[dup]);
             }
             return facts.finish(v.items().size());
@@ -200,7 +148,7 @@ public:
                 facts.add_pair(key_facts, put(value));
                 hashes.push_back(key_facts.hash);
             }
-            const std::size_t dup = first_duplicate(v.dict_items(), hashes, key_of);
+            const std::size_t dup = detail::first_duplicate_key(v.dict_items(), hashes);
             if (dup != std::string_view::npos) duplicate(Kind::dict, v.dict_items()[dup].first);
             return facts.finish(v.dict_items().size());
         }
@@ -311,11 +259,26 @@ private:
     Value get(std::size_t depth, Facts& facts) {
         const std::size_t at = pos_;
         const std::uint8_t t = byte();
-        facts = {true, 0};
         switch (t) {
-        case tag_none: facts.hash = mix(1); return Value();
-        case tag_false: facts.hash = mix(2); return Value::boolean(false);
-        case tag_true: facts.hash = mix(3); return Value::boolean(true);
+        case tag_tuple: return sequence(Kind::tuple, depth, at, facts);
+        case tag_list: return sequence(Kind::list, depth, at, facts);
+        case tag_set: return sequence(Kind::set, depth, at, facts);
+        case tag_frozenset: return sequence(Kind::frozenset, depth, at, facts);
+        case tag_dict: return dict(depth, at, facts);
+        default: {
+            Value value = scalar(t, at);
+            facts = scalar_facts(value);
+            return value;
+        }
+        }
+    }
+
+    /// The payload of a value that is no container, after its tag `t` at offset `at`.
+    Value scalar(std::uint8_t t, std::size_t at) {
+        switch (t) {
+        case tag_none: return Value();
+        case tag_false: return Value::boolean(false);
+        case tag_true: return Value::boolean(true);
         case tag_int: {
             const std::size_t n = length(1);
             if (n == 0) fail("int with no bytes (0 is one zero byte)", at);
@@ -326,120 +289,101 @@ private:
                 if ((top == 0x00 && !next_negative) || (top == 0xff && next_negative))
                     fail("int not in its shortest two's complement form", at);
             }
-            facts.hash = hash_bytes(le, tag_int);
             return Value::integer_from_bytes(le);
         }
-        case tag_float: {
-            const double d = f64();
-            facts.hash = mix(std::bit_cast<std::uint64_t>(d) ^ tag_float);
-            return Value::floating(d);
-        }
+        case tag_float: return Value::floating(f64());
         case tag_complex: {
             const double real = f64();
             const double imag = f64();
-            facts.hash = mix(mix(std::bit_cast<std::uint64_t>(real)) ^
-                             std::bit_cast<std::uint64_t>(imag) ^ tag_complex);
             return Value::complex(real, imag);
         }
         case tag_str: case tag_str_surrogates: {
             const std::size_t n = length(1);
             const std::size_t text_at = pos_;
             const auto part = take(n);
-            facts.hash = hash_bytes(part, tag_str);
             const std::string_view text(reinterpret_cast<const char*>(part.data()), n);
             if (t == tag_str) {
                 const std::size_t bad = detail::check_utf8(text).error_offset;
                 if (bad != std::string_view::npos) fail("invalid UTF-8 in a str", text_at + bad);
-                return Value::str(text);
+                return detail::make_str(text, false);
             }
             bool surrogates = false;
             const std::size_t bad = check_utf8_surrogatepass(text, surrogates);
             if (bad != std::string_view::npos) fail("invalid UTF-8 in a str", text_at + bad);
             if (!surrogates) fail("str marked as holding surrogates holds none", at);
-            detail::Node* node = detail::Node::allocate(Kind::str, n, n + 1, detail::str_surrogates);
-            if (n) std::memcpy(node->payload<char>(), text.data(), n);
-            node->payload<char>()[n] = '\0';
-            return detail::Node::wrap(node);
+            return detail::make_str(text, true);
         }
-        case tag_bytes: {
-            const auto data = take(length(1));
-            facts.hash = hash_bytes(data, tag_bytes);
-            return Value::bytes(data);
-        }
-        case tag_tuple: case tag_list: case tag_set: case tag_frozenset: {
-            const Kind kind = t == tag_tuple ? Kind::tuple : t == tag_list ? Kind::list
-                              : t == tag_set ? Kind::set : Kind::frozenset;
-            if (depth + 1 > max_nesting)
-                fail("containers nested more than " + std::to_string(max_nesting) + " levels deep",
-                     at);
-            const bool set_like = kind == Kind::set || kind == Kind::frozenset;
-            const std::size_t n = length(1);
-            std::vector<Value> items;
-            items.reserve(n);
-            std::vector<std::uint64_t> hashes;
-            std::vector<std::size_t> offsets;
-            ContainerFacts container(kind);
-            for (std::size_t k = 0; k < n; ++k) {
-                const std::size_t item_at = pos_;
-                Facts item;
-                items.push_back(get(depth + 1, item));
-                if (set_like && !item.hashable)
-                    fail(std::string("unhashable ") + std::string(kind_name(items.back().kind())) +
-                             " inside a " + std::string(kind_name(kind)),
-                         item_at);
-                container.add(item);
-                if (set_like) {
-                    hashes.push_back(item.hash);
-                    offsets.push_back(item_at);
-                }
-            }
-            if (set_like) {
-                const std::size_t dup = first_duplicate(items, hashes, itself);
-                if (dup != std::string_view::npos)
-                    fail("duplicate item in a " + std::string(kind_name(kind)), offsets[dup]);
-            }
-            facts = container.finish(n);
-            switch (kind) {
-            case Kind::tuple: return Value::tuple(std::move(items));
-            case Kind::list: return Value::list(std::move(items));
-            case Kind::set: return Value::set(std::move(items));
-            default: return Value::frozenset(std::move(items));
-            }
-        }
-        case tag_dict: {
-            if (depth + 1 > max_nesting)
-                fail("containers nested more than " + std::to_string(max_nesting) + " levels deep",
-                     at);
-            const std::size_t n = length(2);
-            std::vector<std::pair<Value, Value>> items;
-            items.reserve(n);
-            std::vector<std::uint64_t> hashes;
-            std::vector<std::size_t> offsets;
-            ContainerFacts container(Kind::dict);
-            for (std::size_t k = 0; k < n; ++k) {
-                const std::size_t key_at = pos_;
-                Facts key_facts, value_facts;
-                Value key = get(depth + 1, key_facts);
-                if (!key_facts.hashable)
-                    fail(std::string("unhashable ") + std::string(kind_name(key.kind())) +
-                             " as a dict key",
-                         key_at);
-                Value value = get(depth + 1, value_facts);
-                items.emplace_back(std::move(key), std::move(value));
-                container.add_pair(key_facts, value_facts);
-                hashes.push_back(key_facts.hash);
-                offsets.push_back(key_at);
-            }
-            const std::size_t dup = first_duplicate(items, hashes, key_of);
-            if (dup != std::string_view::npos) fail("duplicate dict key", offsets[dup]);
-            facts = container.finish(n);
-            return Value::dict(std::move(items));
-        }
+        case tag_bytes: return detail::make_bytes(take(length(1)));
         default:
             fail("unknown tag 0x" + std::string(1, "0123456789abcdef"[t >> 4]) +
                      std::string(1, "0123456789abcdef"[t & 15]),
                  at);
         }
+    }
+
+    void check_nesting(std::size_t depth, std::size_t at) {
+        if (depth + 1 > max_nesting)
+            fail("containers nested more than " + std::to_string(max_nesting) + " levels deep", at);
+    }
+
+    /// A tuple, list, set or frozenset whose tag was at `at`; items go straight into the node.
+    Value sequence(Kind kind, std::size_t depth, std::size_t at, Facts& facts) {
+        check_nesting(depth, at);
+        const bool set_like = kind == Kind::set || kind == Kind::frozenset;
+        const std::size_t n = length(1);
+        detail::ContainerBuilder items(kind, n);
+        std::vector<std::uint64_t> hashes;
+        std::vector<std::size_t> offsets;
+        ContainerFacts container(kind);
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t item_at = pos_;
+            Facts item;
+            items.add(get(depth + 1, item));
+            if (set_like && !item.hashable)
+                fail(std::string("unhashable ") + std::string(kind_name(items.items().back().kind())) +
+                         " inside a " + std::string(kind_name(kind)),
+                     item_at);
+            container.add(item);
+            if (set_like) {
+                hashes.push_back(item.hash);
+                offsets.push_back(item_at);
+            }
+        }
+        if (set_like) {
+            const std::size_t dup = detail::first_duplicate(items.items(), hashes);
+            if (dup != std::string_view::npos)
+                fail("duplicate item in a " + std::string(kind_name(kind)), offsets[dup]);
+        }
+        facts = container.finish(n);
+        return items.finish();
+    }
+
+    /// A dict whose tag was at `at`; pairs go straight into the node.
+    Value dict(std::size_t depth, std::size_t at, Facts& facts) {
+        check_nesting(depth, at);
+        const std::size_t n = length(2);
+        detail::ContainerBuilder pairs(Kind::dict, n);
+        std::vector<std::uint64_t> hashes;
+        std::vector<std::size_t> offsets;
+        ContainerFacts container(Kind::dict);
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t key_at = pos_;
+            Facts key_facts, value_facts;
+            Value key = get(depth + 1, key_facts);
+            if (!key_facts.hashable)
+                fail(std::string("unhashable ") + std::string(kind_name(key.kind())) +
+                         " as a dict key",
+                     key_at);
+            Value value = get(depth + 1, value_facts);
+            pairs.add(std::move(key), std::move(value));
+            container.add_pair(key_facts, value_facts);
+            hashes.push_back(key_facts.hash);
+            offsets.push_back(key_at);
+        }
+        const std::size_t dup = detail::first_duplicate_key(pairs.pairs(), hashes);
+        if (dup != std::string_view::npos) fail("duplicate dict key", offsets[dup]);
+        facts = container.finish(n);
+        return pairs.finish();
     }
 
     std::span<const std::byte> data_;

@@ -1,7 +1,6 @@
 #pragma once
 // An owned PEP 788 interpreter view (CPython 3.15+): the interpreter's id, which stays safe to
 // hold and to visit through after the interpreter has ended (a visit then simply fails).
-// Without Python.h, so that interp/interpreter.h can hold one.
 
 struct PyInterpreterView;
 

@@ -1,11 +1,11 @@
 #pragma once
 // The heap side of a Value: one immutable, reference-counted node per boxed value, with its
-// payload stored right after the header in the same allocation.
+// payload stored right after the header in the same allocation. Nodes are made only by
+// node_builder.h.
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <new>
 
 #include "interp/value.h"
 
@@ -28,21 +28,23 @@ struct Node {
         return reinterpret_cast<const T*>(this + 1);
     }
 
-    /// Allocates a node with `payload_bytes` after the header, from the mimalloc heap of the
-    /// interpreter running on this thread if there is one (see heap.h), else the thread's default.
-    static Node* allocate(Kind kind, std::size_t size, std::size_t payload_bytes,
-                          std::uint8_t flags = 0);
-    /// Destroys the payload (dropping references to children) and frees the memory.
-    static void destroy(Node* node) noexcept;
-
-    static Value wrap(Node* node) noexcept { return Value(node); }
-    static std::uint16_t depth_of(const Value& v) noexcept {
-        return v.node() ? v.node()->depth : 0;
+    /// The node of a boxed Value, or nullptr for the inline scalars (None, bool, small int, float).
+    static const Node* of(const Value& v) noexcept {
+        return v.tag_ == Value::Tag::boxed ? v.u_.node : nullptr;
     }
-    /// The depth of a container holding `items`; throws ConversionError past max_nesting.
-    static std::uint16_t container_depth(std::uint16_t deepest_child);
+    /// A Value owning `node` (the reference the node was made with).
+    static Value wrap(Node* node) noexcept { return Value(node); }
+    /// Destroys the payload (dropping references to children) and frees the memory; for the
+    /// last reference only. Defined beside the allocation, in node_builder.cpp.
+    static void destroy(Node* node) noexcept;
 };
 static_assert(sizeof(Node) % alignof(Value) == 0, "payloads must start aligned");
 static_assert(alignof(std::max_align_t) >= alignof(Node));
+
+/// Whether a str Value holds lone surrogates, kept as 'surrogatepass' UTF-8.
+inline bool holds_surrogates(const Value& str) noexcept {
+    const Node* node = Node::of(str);
+    return node && node->kind == Kind::str && (node->flags & str_surrogates) != 0;
+}
 
 } // namespace isolates::detail

@@ -9,4 +9,14 @@ void acquire_interpreter_slot();
 /// Uncounts it and wakes a Runtime waiting to finalise.
 void release_interpreter_slot() noexcept;
 
+/// Holds one slot for its lifetime.
+class InterpreterSlot {
+public:
+    /// Throws UsageError when no Runtime is alive.
+    InterpreterSlot() { acquire_interpreter_slot(); }
+    ~InterpreterSlot() { release_interpreter_slot(); }
+    InterpreterSlot(const InterpreterSlot&) = delete;
+    InterpreterSlot& operator=(const InterpreterSlot&) = delete;
+};
+
 } // namespace isolates::detail

@@ -175,7 +175,7 @@ TEST_CASE("Reliability.extension_without_subinterpreter_support_is_named") {
 TEST_CASE("Reliability.nesting_too_deep_is_refused") {
     Interpreter in;
     in.exec("deep = []\nfor _ in range(999):\n    deep = [deep]\n");
-    CHECK(in.eval("deep").node()->depth == 1000);
+    CHECK(detail::Node::of(in.eval("deep"))->depth == 1000);
     CHECK_THROWS_WITH_AS(in.eval("[deep]"),
                          doctest::Contains("nested more than 1000 levels deep"),
                          NotShareableError);

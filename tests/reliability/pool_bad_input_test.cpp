@@ -298,7 +298,7 @@ TEST_CASE("PoolBadInput.replacing_an_essential_builtin_gets_the_worker_replaced"
 
 TEST_CASE("PoolBadInput.values_nested_too_deep_are_refused_both_ways" * doctest::timeout(60)) {
     InterpreterPoolExecutor pool(options_with(2));
-    CHECK(pool.submit("__main__:deep", 1000).get().node()->depth == 1000);
+    CHECK(detail::Node::of(pool.submit("__main__:deep", 1000).get())->depth == 1000);
     CHECK_THROWS_WITH_AS(pool.submit("__main__:deep", 1001).get(),
                          doctest::Contains("nested more than 1000 levels deep"), NotShareableError);
     CHECK_THROWS_WITH_AS(pool.submit("__main__:evaluate", "(lambda x: (x.append(x), x)[1])([])").get(),

@@ -104,7 +104,7 @@ TEST_CASE("Wire.python_values_round_trip_between_interpreters") {
     const Value original = a.eval(
         "(2**200, -(2**70), 'lone \\ud800 surrogate', '\\U0001F600', b'\\x00', 1+2j, "
         "{'d': [1, 2.5, None]}, {1, 2}, frozenset({'x'}), float('-0.0'), True)");
-    CHECK((original[2].node()->flags & detail::str_surrogates) != 0); // kept in surrogatepass form
+    CHECK(detail::holds_surrogates(original[2])); // kept in surrogatepass form
     const auto encoded = wire::encode(original);
     const Value decoded = wire::decode(encoded);
     CHECK(decoded == original);

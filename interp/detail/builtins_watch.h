@@ -1,0 +1,34 @@
+#pragma once
+// Noticing a task that breaks the builtins (`builtins.len = None`), which leaves the interpreter
+// subtly broken for every later task: a CPython dict watcher on the builtins namespace records it
+// in the interpreter's own state dict at no cost per task, and Interpreter::healthy() reads it.
+// Adding new names is ordinary (site adds help, exit, ...) and is not recorded.
+
+#include "interp/cpython.h"
+
+namespace isolates::detail {
+
+/// Owns the dict watcher of one interpreter's builtins. Make it and destroy it with that
+/// interpreter attached, before the interpreter ends: finalisation clears the builtins, which
+/// the watcher must not record (it would make a state dict that outlives the interpreter).
+class BuiltinsWatch {
+public:
+    BuiltinsWatch() noexcept = default;
+    /// Starts watching the attached interpreter's builtins. Throws PythonError.
+    static BuiltinsWatch start();
+    ~BuiltinsWatch();
+    BuiltinsWatch(BuiltinsWatch&& other) noexcept;
+    BuiltinsWatch& operator=(BuiltinsWatch&& other) noexcept;
+    BuiltinsWatch(const BuiltinsWatch&) = delete;
+    BuiltinsWatch& operator=(const BuiltinsWatch&) = delete;
+
+    /// Whether a builtin of the attached interpreter was replaced or deleted since start();
+    /// never fails.
+    static bool tampered() noexcept;
+
+private:
+    explicit BuiltinsWatch(int watcher) noexcept : watcher_(watcher) {}
+    int watcher_ = -1; // CPython's dict watcher id, per interpreter
+};
+
+} // namespace isolates::detail
