@@ -15,7 +15,7 @@
 #include <system_error>
 
 #include "channels/detail/buffer_storage.h"
-#include "interp/detail/heap.h"
+#include "base/heap.h"
 #include "interp/errors.h"
 
 namespace isolates {
@@ -32,8 +32,8 @@ const std::string no_name;
 class ProcessStorage final : public BufferStorage {
 public:
     explicit ProcessStorage(std::size_t size)
-        : data_(static_cast<std::byte*>(heap_allocate_aligned(size ? size : 1, 64))), size_(size) {}
-    ~ProcessStorage() override { heap_free(data_); }
+        : data_(static_cast<std::byte*>(base::heap_allocate_aligned(size ? size : 1, 64))), size_(size) {}
+    ~ProcessStorage() override { base::heap_free(data_); }
     ProcessStorage(const ProcessStorage&) = delete;
     ProcessStorage& operator=(const ProcessStorage&) = delete;
 

@@ -7,11 +7,10 @@
 
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
-#include "interp/detail/heap.h"
+#include "base/heap.h"
 #include "interp/detail/interrupter.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
-#include "interp/detail/unique_heap.h"
 #include "interp/errors.h"
 
 namespace isolates {
@@ -44,7 +43,7 @@ Object dict_item(PyObject* dict, const char* key) {
 /// Python objects attached too, before `interpreter` ends it. All on the owning thread.
 struct Interpreter::Impl {
     detail::InterpreterSlot slot;     // counted by the Runtime, which ends only after the last
-    detail::UniqueHeap heap;          // for Values made here; deleted after the interpreter ends
+    base::UniqueHeap heap;          // for Values made here; deleted after the interpreter ends
     detail::Interrupter interrupter;  // other threads may be in interrupt() until it is closed
     detail::SubInterpreter interpreter;
     Object globals;                   // __main__.__dict__
@@ -101,13 +100,13 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
     PyEval_RestoreThread(impl.interpreter.thread_state());
     outermost_ = true;
     previous_current_ = std::exchange(current_interpreter, &interpreter);
-    previous_heap_ = detail::exchange_current_heap(impl.heap.get());
+    previous_heap_ = base::exchange_current_heap(impl.heap.get());
     impl.interrupter.call_begins();
 }
 
 Interpreter::Active::~Active() {
     if (!outermost_) return;
-    detail::exchange_current_heap(previous_heap_);
+    base::exchange_current_heap(previous_heap_);
     interpreter_.impl_->interrupter.call_ends();
     current_interpreter = previous_current_;
     PyEval_SaveThread();

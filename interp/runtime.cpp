@@ -9,7 +9,7 @@
 
 #include "interp/builtin_modules.h"
 #include "interp/detail/runtime_state.h"
-#include "interp/detail/sanitized.h"
+#include "base/sanitized.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
 

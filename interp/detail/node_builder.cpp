@@ -10,14 +10,14 @@
 #include <string>
 #include <utility>
 
-#include "interp/detail/heap.h"
+#include "base/heap.h"
 #include "interp/errors.h"
 
 namespace isolates::detail {
 
 namespace {
 Node* allocate(Kind kind, std::size_t size, std::size_t payload_bytes, std::uint8_t flags = 0) {
-    void* memory = heap_allocate(sizeof(Node) + payload_bytes);
+    void* memory = base::heap_allocate(sizeof(Node) + payload_bytes);
     return new (memory) Node(kind, size, flags);
 }
 
@@ -66,7 +66,7 @@ void Node::destroy(Node* node) noexcept {
         break;
     }
     node->~Node();
-    heap_free(node);
+    base::heap_free(node);
 }
 
 Value make_big_int(std::span<const std::byte> le) {

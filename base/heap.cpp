@@ -1,13 +1,13 @@
-#include "interp/detail/heap.h"
+#include "base/heap.h"
 
 #include <mimalloc.h>
 
 #include <cstdlib>
 #include <new>
 
-#include "interp/detail/sanitized.h"
+#include "base/sanitized.h"
 
-namespace isolates::detail {
+namespace isolates::base {
 
 namespace {
 thread_local mi_heap_t* current_heap = nullptr;
@@ -53,4 +53,4 @@ mi_heap_s* exchange_current_heap(mi_heap_s* heap) noexcept {
 }
 
 
-} // namespace isolates::detail
+} // namespace isolates::base
