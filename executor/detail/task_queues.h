@@ -14,6 +14,7 @@
 #include <semaphore>
 #include <vector>
 
+#include "base/backoff.h"
 #include "base/event_count.h"
 #include "base/mpmc_ring.h"
 
@@ -52,11 +53,15 @@ public:
 
     /// Worker `index`: its own oldest task, else the oldest shared one; nullptr when none.
     Task* take(std::size_t index);
-    /// Worker `index`: take(), or when there is nothing, sleeps until something is queued or
-    /// wake_all() is called, and returns nullptr (a spurious return is possible). `stop()` is
-    /// checked after announcing the sleep: true returns at once; make it true before wake_all().
+    /// Worker `index`: take(), retried while spinning briefly (a next task often comes within
+    /// microseconds, sooner than a futex sleep and wake-up), or when there is still nothing,
+    /// sleeps until something is queued or wake_all() is called, and returns nullptr (a spurious
+    /// return is possible). `stop()` is checked after announcing the sleep: true returns at once;
+    /// make it true before wake_all().
     template <class Stop> Task* take_or_sleep(std::size_t index, Stop&& stop) {
-        if (Task* task = take(index)) return task;
+        Task* found = nullptr;
+        if (base::spin_then_yield([&] { return (found = take(index)) != nullptr || stop(); }))
+            return found;
         const auto key = idle_.prepare_wait();
         Task* task = take(index);
         if (task || stop()) {
