@@ -69,7 +69,7 @@ template <class Work> void Interrupter::visit(Work&& work) {
     }
     DetachOther other;
     // A short-lived thread state of our own for this interpreter, on this thread; the caller
-    // holds lifecycle_mutex_, so the interpreter cannot end meanwhile.
+    // counts as a visitor, so the interpreter cannot end meanwhile.
     PyThreadState* visitor = PyThreadState_New(PyThreadState_GetInterpreter(own_));
     PyEval_RestoreThread(visitor);
     work();
@@ -82,8 +82,20 @@ bool Interrupter::interrupt(std::string_view exception) {
 #if PY_VERSION_HEX >= 0x030F0000
     if (!running_.load(std::memory_order_relaxed)) return false;
 #else
-    std::lock_guard lock(lifecycle_mutex_);
-    if (closed_ || !running_.load(std::memory_order_relaxed)) return false;
+    {
+        std::lock_guard lock(lifecycle_mutex_);
+        if (closed_ || !running_.load(std::memory_order_relaxed)) return false;
+        ++visitors_;
+    }
+    // The last thing this call does to the Interrupter, whatever happens below (close() may
+    // destroy it as soon as the count drops).
+    struct VisitorGone {
+        Interrupter& self;
+        ~VisitorGone() {
+            std::lock_guard lock(self.lifecycle_mutex_);
+            if (--self.visitors_ == 0 && self.closed_) self.visitors_gone_.notify_all();
+        }
+    } visitor_gone{*this};
 #endif
     const std::string name(exception);
     bool delivered = false;
@@ -139,8 +151,9 @@ void Interrupter::set_wakeup(void (*wake)(void*), void* context) noexcept {
 
 void Interrupter::close() noexcept {
 #if PY_VERSION_HEX < 0x030F0000
-    std::lock_guard lock(lifecycle_mutex_);
+    std::unique_lock lock(lifecycle_mutex_);
     closed_ = true;
+    visitors_gone_.wait(lock, [&] { return visitors_ == 0; });
 #endif
 }
 

@@ -4,6 +4,7 @@
 // delivery never lands in a later call.
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -41,9 +42,9 @@ public:
     /// Owning thread: who interrupt() wakes after delivering (nullptr: nobody).
     void set_wakeup(void (*wake)(void*), void* context) noexcept;
 
-    /// Owning thread, once, before the interpreter ends: from now on interrupt() returns false
-    /// without visiting it; returns after any visit in progress (before 3.15; on 3.15+ a visit
-    /// holds off the interpreter's end by itself).
+    /// Owning thread, detached, once, before the interpreter ends: from now on interrupt()
+    /// returns false without visiting it; returns after any visit in progress (before 3.15; on
+    /// 3.15+ a visit holds off the interpreter's end by itself).
     void close() noexcept;
 
 private:
@@ -55,9 +56,12 @@ private:
     // finalisation without a lock of ours, and fails once it has begun.
     InterpreterView view_;
 #else
-    // interrupt() holds this while it visits, and close() takes it, so that the interpreter
-    // cannot end under a visit.
+    // interrupt() counts itself a visitor while it visits, and close() waits until no visitor
+    // is left, so that the interpreter cannot end under a visit. The mutex guards the count
+    // only: no lock of ours is held while a visit waits for the interpreter's GIL.
     std::mutex lifecycle_mutex_;
+    std::condition_variable visitors_gone_;
+    int visitors_ = 0;    // under lifecycle_mutex_
     bool closed_ = false; // under lifecycle_mutex_
     PyThreadState* own_ = nullptr; // not owned: the interpreter's thread state
 #endif
