@@ -79,9 +79,6 @@ template <class Work> void Interrupter::visit(Work&& work) {
 }
 
 bool Interrupter::interrupt(std::string_view exception) {
-#if PY_VERSION_HEX >= 0x030F0000
-    if (!running_.load(std::memory_order_relaxed)) return false;
-#else
     {
         std::lock_guard lock(lifecycle_mutex_);
         if (closed_ || !running_.load(std::memory_order_relaxed)) return false;
@@ -96,7 +93,6 @@ bool Interrupter::interrupt(std::string_view exception) {
             if (--self.visitors_ == 0 && self.closed_) self.visitors_gone_.notify_all();
         }
     } visitor_gone{*this};
-#endif
     const std::string name(exception);
     bool delivered = false;
     bool bad_name = false;
@@ -150,11 +146,9 @@ void Interrupter::set_wakeup(void (*wake)(void*), void* context) noexcept {
 }
 
 void Interrupter::close() noexcept {
-#if PY_VERSION_HEX < 0x030F0000
     std::unique_lock lock(lifecycle_mutex_);
     closed_ = true;
     visitors_gone_.wait(lock, [&] { return visitors_ == 0; });
-#endif
 }
 
 } // namespace isolates::detail

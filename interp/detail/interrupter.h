@@ -43,8 +43,7 @@ public:
     void set_wakeup(void (*wake)(void*), void* context) noexcept;
 
     /// Owning thread, detached, once, before the interpreter ends: from now on interrupt()
-    /// returns false without visiting it; returns after any visit in progress (before 3.15; on
-    /// 3.15+ a visit holds off the interpreter's end by itself).
+    /// returns false without visiting it; returns after any visit in progress.
     void close() noexcept;
 
 private:
@@ -52,19 +51,20 @@ private:
 
     unsigned long thread_ident_ = 0; // the owning thread, as PyThreadState_SetAsyncExc names it
 #if PY_VERSION_HEX >= 0x030F0000
-    // interrupt() visits through a view (PEP 788), which holds off the interpreter's
-    // finalisation without a lock of ours, and fails once it has begun.
+    // A visit goes through a view (PEP 788), which holds off the interpreter's finalisation
+    // without a lock of ours, and fails once it has begun.
     InterpreterView view_;
 #else
-    // interrupt() counts itself a visitor while it visits, and close() waits until no visitor
-    // is left, so that the interpreter cannot end under a visit. The mutex guards the count
-    // only: no lock of ours is held while a visit waits for the interpreter's GIL.
+    PyThreadState* own_ = nullptr; // not owned: the interpreter's thread state
+#endif
+    // interrupt() counts itself a visitor for as long as it uses this object, and close() waits
+    // until no visitor is left: so neither this object nor (before 3.15, where no view holds it
+    // off) the interpreter can end under a visit. The mutex guards the count only: no lock of
+    // ours is held while a visit waits for the interpreter's GIL.
     std::mutex lifecycle_mutex_;
     std::condition_variable visitors_gone_;
     int visitors_ = 0;    // under lifecycle_mutex_
     bool closed_ = false; // under lifecycle_mutex_
-    PyThreadState* own_ = nullptr; // not owned: the interpreter's thread state
-#endif
     // Orders a delivery against the end of a call. The GIL did that on GIL builds; the
     // free-threaded build has none, so it is a mutex, taken attached (see lock_attached).
     std::mutex delivery_mutex_;
