@@ -67,11 +67,7 @@ PyObject* buffer_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
         }
     }
     if (error) {
-        try {
-            std::rethrow_exception(error);
-        } catch (...) {
-            set_error_from_current_exception(module);
-        }
+        set_error_from(module, error);
         return nullptr;
     }
     return wrap(type, std::move(buffer));

@@ -189,11 +189,7 @@ PyObject* channel_send(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
         if (!error && status == SendStatus::full && wait.raised_interrupt()) return nullptr;
     }
     if (error) {
-        try {
-            std::rethrow_exception(error);
-        } catch (...) {
-            set_error_from_current_exception(module);
-        }
+        set_error_from(module, error);
         return nullptr;
     }
     switch (status) {
@@ -483,7 +479,6 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
     std::optional<std::chrono::nanoseconds> timeout;
     if (deadline) timeout = std::max(std::chrono::nanoseconds(0), *deadline - std::chrono::steady_clock::now());
     std::optional<Selected> selected;
-    bool failed = false;
     // The wait runs without the GIL; exceptions are carried out of the GIL-free region.
     std::exception_ptr error;
     InterruptibleWait wait(&wake_every_select, nullptr);
@@ -492,16 +487,11 @@ PyObject* select_function(PyObject* module, PyObject* const* args, Py_ssize_t na
         selected = select(channels, timeout, wait.stop());
     } catch (...) {
         error = std::current_exception();
-        failed = true;
     }
     Py_END_ALLOW_THREADS
-    if (!failed && !selected && wait.raised_interrupt()) return nullptr;
-    if (failed) {
-        try {
-            std::rethrow_exception(error);
-        } catch (...) {
-            set_error_from_current_exception(state);
-        }
+    if (!error && !selected && wait.raised_interrupt()) return nullptr;
+    if (error) {
+        set_error_from(state, error);
         return nullptr;
     }
     if (!selected) {

@@ -58,6 +58,14 @@ void set_error_from_current_exception(const ModuleState& state) noexcept {
     }
 }
 
+void set_error_from(const ModuleState& state, const std::exception_ptr& error) noexcept {
+    try {
+        std::rethrow_exception(error);
+    } catch (...) {
+        set_error_from_current_exception(state);
+    }
+}
+
 bool parse_timeout(PyObject* timeout, Deadline& deadline, bool& is_zero) {
     deadline.reset();
     is_zero = false;

@@ -6,6 +6,7 @@
 
 #include "interp/cpython.h" // first: Python.h must come before any standard header
 
+#include <exception>
 #include <memory>
 #include <span>
 
@@ -35,6 +36,8 @@ ModuleState* current_state();
 /// ChannelClosed and NotShareableError, PermissionError for EndpointRoleError, ValueError for
 /// any other UsageError, else py::set_error_from_current_exception.
 void set_error_from_current_exception(const ModuleState& state) noexcept;
+/// The same for an exception carried out of a GIL-free region.
+void set_error_from(const ModuleState& state, const std::exception_ptr& error) noexcept;
 
 /// Parses a `timeout` argument (None or seconds as int/float >= 0) into a deadline; false with
 /// ValueError/TypeError set when invalid. `deadline` stays nullopt for None; `is_zero` is set for 0.
