@@ -17,8 +17,9 @@ usage() {
   cat >&2 <<EOF
 usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
   setup         install packages, build for every usable CPython >= 3.12
-  demo [args]   build for the newest GIL CPython and run samples/parallel_count (with a row
-                for a free-threaded CPython when one is found) and samples/sha256_hashing
+  demo [args]   build for the newest GIL CPython and run samples/workloads: the articles' three
+                workloads on threads, isolates' pool, CPython's InterpreterPoolExecutor (3.14+),
+                a free-threaded CPython's threads (when one is found) and ProcessPoolExecutor
   test [args]   build and run the tests (tests/isolates_tests, tests/channels/channels_tests)
                 for every usable CPython (args go to doctest)
   test --sanitize [args]
@@ -34,7 +35,8 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
                 10,000,000 channel messages, 1,000 pool and 10,000 channel create/destroy cycles,
                 RSS checked against CPython's own per-interpreter leak (--quick: 1/100 of it)
   bench [args]  build for the newest GIL CPython and run the benchmarks (with a free-threaded
-                CPython's threads beside them when one is found)
+                CPython's threads beside them when one is found); figures go to
+                build/bench/results.json, the workloads plot to build/bench/workloads.svg
   python 3.X... build these CPythons (3.14, 3.15, 3.14t free-threaded, 3.14t-tsan) from source
                 into $python_cache, where the commands above find them (about 6-10 minutes
                 each on 2 cores, once; pinned in scripts/cpython_sources.txt)
@@ -368,12 +370,10 @@ case $cmd in
     find_pythons
     header "$newest"
     build_for "$newest"
-    # First why interpreters matter (threads in one interpreter vs one interpreter per thread),
-    # then the pool doing real work (hashing; OpenSSL's sha256 against CPython's built-in one).
-    "$build_root/py${py_versions[$newest]}/samples/parallel_count" \
+    # The articles' three workloads (a CPU loop, hashlib.sha256, CSV rows hashed through map)
+    # on every model of parallelism this machine has, in one table.
+    run_built samples/workloads --python "${py_exes[$newest]}" --repeat 3 \
       ${freethreaded_exe:+--freethreaded-python "$freethreaded_exe"} "$@"
-    echo
-    run_built samples/sha256_hashing --n 300000
     ;;
   test)
     ensure_packages
@@ -436,6 +436,7 @@ case $cmd in
       "$build_root/py${py_versions[$newest]}/tests/soak/soak" "$@"
     ;;
   bench)
+    packages+=(gnuplot-nox) # bench/workloads/plot.py draws with it
     ensure_packages
     find_pythons
     header "$newest"

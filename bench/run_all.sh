@@ -34,3 +34,11 @@ with open(sys.argv[1], "w") as f:
     json.dump(merged, f, indent=1, sort_keys=True)
 print("wrote", sys.argv[1], "with", len(merged), "figures")
 PY
+# The workloads benchmark's figures as a plot (gnuplot; run.sh bench installs gnuplot-nox).
+if grep -q '"workloads\.' "$out_dir/results.json"; then
+  if command -v gnuplot >/dev/null; then
+    "$python" bench/workloads/plot.py "$out_dir/results.json" "$out_dir/workloads.svg"
+  else
+    echo "gnuplot not found: no plot (install gnuplot-nox)" >&2
+  fi
+fi
