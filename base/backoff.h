@@ -41,4 +41,17 @@ template <class F> bool spin_then_yield(F&& attempt) {
     }
 }
 
+/// Retries `done` until it returns true, spinning at first, then yielding between retries: for
+/// waiting on a peer that is a few instructions from finishing a step it has started (such as
+/// filling a slot it claimed), which only preemption can delay. Never sleeps, never gives up.
+template <class F> void spin_until(F&& done) {
+    for (int k = 0; !done(); ++k) {
+        if (k < 64) {
+            for (int p = 0; p < 8; ++p) cpu_relax();
+        } else {
+            sched_yield(); // the peer was preempted, perhaps on this very core
+        }
+    }
+}
+
 } // namespace isolates::base
