@@ -22,7 +22,9 @@
 // the freeing over to the late reader instead, which costs every consumer an atomic
 // read-modify-write on its slot; a retired block costs nothing until a consumer is that late.)
 
+#include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -196,7 +198,7 @@ private:
     static constexpr std::size_t step = std::size_t{1} << shift;
     static constexpr std::size_t tail_ahead = 1;
 
-    struct Slot {
+    struct alignas(std::min<std::size_t>(64, std::bit_ceil(sizeof(T) + 2))) Slot {
         T item;
         std::atomic<std::uint8_t> written{0};
         std::atomic<std::uint8_t> read{0};
