@@ -1,6 +1,7 @@
 #pragma once
 // Spin, then spin and yield, before a blocking call goes to sleep: a peer answering or a wake-up
 // in flight often arrives within microseconds, and a futex sleep and wake-up costs more than that.
+// And spin_until, for a lock-free structure waiting on a peer that is part-way through a step.
 
 #include <sched.h>
 
