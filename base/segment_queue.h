@@ -87,11 +87,11 @@ public:
             // Taking the last slot obliges us to install the next block: allocate it before
             // claiming anything, so that a failure leaves the queue as it was.
             if (offset + 1 == block_cap && !next_block) next_block.reset(fresh_block());
-            // Relaxed on success: winning only reserves the position (the slot's `written` flag
-            // publishes the item, the release stores below the new block). Acquire on failure:
-            // the new cursor, as above.
-            if (tail_.index.compare_exchange_weak(tail, tail + step, std::memory_order_relaxed,
-                                                  std::memory_order_acquire)) {
+            // Acquire on failure: the new cursor, as above. Winning only reserves the position
+            // (the slot's `written` flag publishes the item, the release stores below the new
+            // block), so success needs nothing stronger; it is acquire only because GCC 12
+            // rejects a failure order stronger than the success order (same code on x86).
+            if (tail_.index.compare_exchange_weak(tail, tail + step, std::memory_order_acquire)) {
                 if (offset + 1 == block_cap) {
                     Block* next = next_block.release();
                     // Release: a thread that reads the new cursor (acquire) sees the block and
@@ -135,10 +135,8 @@ public:
                 if (head >> shift == tail >> shift) return false;
                 if ((head >> shift) / lap != (tail >> shift) / lap) new_head |= tail_ahead;
             }
-            // Relaxed on success: winning only reserves the slot (its `written` flag publishes
-            // the item). Acquire on failure: the new cursor, as above.
-            if (head_.index.compare_exchange_weak(head, new_head, std::memory_order_relaxed,
-                                                  std::memory_order_acquire)) {
+            // Acquire on failure: the new cursor, as above (and on success, as in push).
+            if (head_.index.compare_exchange_weak(head, new_head, std::memory_order_acquire)) {
                 if (offset + 1 == block_cap) {
                     // The producer of this slot installs the next block right after its claim.
                     Block* next = nullptr;
