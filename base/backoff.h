@@ -1,6 +1,7 @@
 #pragma once
 // Spin, then spin and yield, before a blocking call goes to sleep: a peer answering or a wake-up
 // in flight often arrives within microseconds, and a futex sleep and wake-up costs more than that.
+// And spin_until, for a lock-free structure waiting on a peer that is part-way through a step.
 
 #include <sched.h>
 
@@ -37,6 +38,19 @@ template <class F> bool spin_then_yield(F&& attempt) {
             const auto spent = std::chrono::steady_clock::now() - start;
             if (spent >= spin_budget) return false;
             if (spent >= pure_spin) sched_yield();
+        }
+    }
+}
+
+/// Retries `done` until it returns true, spinning at first, then yielding between retries: for
+/// waiting on a peer that is a few instructions from finishing a step it has started (such as
+/// filling a slot it claimed), which only preemption can delay. Never sleeps, never gives up.
+template <class F> void spin_until(F&& done) {
+    for (int k = 0; !done(); ++k) {
+        if (k < 64) {
+            for (int p = 0; p < 8; ++p) cpu_relax();
+        } else {
+            sched_yield(); // the peer was preempted, perhaps on this very core
         }
     }
 }

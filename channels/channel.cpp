@@ -3,7 +3,6 @@
 #include <climits>
 
 #include <cstdint>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -64,7 +63,7 @@ ChannelState::ChannelState(std::size_t capacity) : capacity_(capacity) {
                              " is too large to preallocate; use Channel::unbounded");
         ring_.emplace(capacity);
     } else {
-        list_ = std::make_unique<boost::lockfree::queue<RawValue>>(capacity == 1 ? 1 : 128);
+        list_.emplace();
     }
 }
 
@@ -75,29 +74,36 @@ ChannelState::~ChannelState() {
 
 bool ChannelState::push(RawValue raw) {
     if (ring_) return ring_->try_push(raw);
-    // Reserve a slot first, so that the bound holds however many senders race.
+    if (capacity_ == Channel::unbounded) {
+        list_->push(raw);
+        return true;
+    }
+    // Capacity 1: reserve the slot first, so that the bound holds however many senders race.
     std::size_t n = count_.load(std::memory_order_relaxed);
     do {
         if (n >= capacity_) return false;
-        // Relaxed: the counter only enforces the bound; the queue's own CASes publish the value.
+        // Relaxed: the counter only enforces the bound; the queue publishes the value.
     } while (!count_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
-    if (!list_->push(raw)) {
+    try {
+        list_->push(raw);
+    } catch (...) {
         count_.fetch_sub(1, std::memory_order_relaxed);
-        throw std::bad_alloc();
+        throw;
     }
     return true;
 }
 
 bool ChannelState::pop(RawValue& raw) noexcept {
     if (ring_) return ring_->try_pop(raw);
-    if (!list_->pop(raw)) return false;
-    count_.fetch_sub(1, std::memory_order_relaxed); // relaxed: the bound only, as in push
+    if (!list_->try_pop(raw)) return false;
+    // Relaxed: the bound only, as in push.
+    if (capacity_ != Channel::unbounded) count_.fetch_sub(1, std::memory_order_relaxed);
     return true;
 }
 
 std::size_t ChannelState::size() const noexcept {
-    // Relaxed: a snapshot for len(), exact only when nobody sends or receives.
-    return ring_ ? ring_->size_approx() : count_.load(std::memory_order_relaxed);
+    // A snapshot for len(), exact only when nobody sends or receives.
+    return ring_ ? ring_->size_approx() : list_->size_approx();
 }
 
 void ChannelState::notify_sent() noexcept {
@@ -129,7 +135,8 @@ RecvStatus ChannelState::try_recv(Value& out) noexcept {
     RawValue raw;
     if (pop(raw)) {
         out = Value::from_raw(raw);
-        not_full_.notify_all();
+        // No sender ever waits for room in an unbounded channel: spare it the fence.
+        if (capacity_ != Channel::unbounded) not_full_.notify_all();
         return RecvStatus::received;
     }
     if (!closed()) return RecvStatus::empty;

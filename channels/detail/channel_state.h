@@ -1,8 +1,6 @@
 #pragma once
 // The shared state behind every Channel handle, and the endpoint a handle (or a Value) holds.
 
-#include <boost/lockfree/queue.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -11,6 +9,7 @@
 
 #include "base/event_count.h"
 #include "base/mpmc_ring.h"
+#include "base/segment_queue.h"
 #include "channels/channel.h"
 #include "interp/value.h"
 
@@ -56,11 +55,11 @@ private:
     void notify_sent() noexcept;
 
     const std::size_t capacity_;
-    std::optional<base::MpmcRing<RawValue>> ring_;  // bounded, capacity >= 2
-    // Capacity 1 and unbounded: Boost.Lockfree's Michael-Scott queue (node-based, it allocates
-    // when its free list is empty) with a counting bound.
-    std::unique_ptr<boost::lockfree::queue<RawValue>> list_;
-    alignas(64) std::atomic<std::size_t> count_{0}; // list_ only: reserved slots
+    std::optional<base::MpmcRing<RawValue>> ring_; // bounded, capacity >= 2
+    // Unbounded and capacity 1: blocks of 31 slots (Vyukov's turn test behind the ring needs
+    // two slots); capacity 1 adds a counting bound on top.
+    std::optional<base::SegmentQueue<RawValue>> list_;
+    alignas(64) std::atomic<std::size_t> count_{0}; // capacity 1 only: reserved slots
     alignas(64) std::atomic<bool> closed_{false};
     base::EventCount not_empty_;
     base::EventCount not_full_;
