@@ -288,13 +288,15 @@ TEST_CASE("Channel.close_racing_with_senders_and_receivers_loses_nothing" * doct
                 threads.emplace_back([&] {
                     for (const Value& v : ch) received += std::uint64_t(v.as_int64());
                 });
-            std::this_thread::sleep_for(std::chrono::milliseconds(5 + 5 * round));
+            // Close while traffic flows: after the first send (a loaded machine may start the
+            // threads late), then a little later each round.
+            CHECK(eventually([&] { return sent.load() > 0; }));
+            std::this_thread::sleep_for(std::chrono::milliseconds(5 * round));
             ch.close();
             for (auto& t : threads) t.join();
             // A send that won the race with close() may land after the receivers left.
             std::uint64_t left = 0;
             while (auto v = ch.try_recv()) left += std::uint64_t(v->as_int64());
-            CHECK(sent.load() > 0);
             CHECK(received.load() + left == sent.load());
         }
     }
