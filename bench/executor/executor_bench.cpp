@@ -112,12 +112,8 @@ double cpu_seconds(isolates::InterpreterPoolExecutor& pool, const char* target, 
     return seconds_since(start);
 }
 
-std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
-                          int repeat, bool freethreaded) {
-    const std::string command = "'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
-                                std::to_string(tasks) + " --count " + std::to_string(count) +
-                                " --hashes " + std::to_string(hashes) + " --repeat " +
-                                std::to_string(repeat) + (freethreaded ? " --freethreaded" : "");
+/// What `command` (a run of reference.py) prints on stdout; throws if it fails.
+std::string command_output(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
     std::string out;
@@ -125,6 +121,14 @@ std::string run_reference(const std::string& python, int tasks, long long count,
     while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
     if (pclose(pipe) != 0) throw std::runtime_error("reference run failed: " + command);
     return out;
+}
+
+std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
+                          int repeat, bool freethreaded) {
+    return command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
+                          std::to_string(tasks) + " --count " + std::to_string(count) +
+                          " --hashes " + std::to_string(hashes) + " --repeat " +
+                          std::to_string(repeat) + (freethreaded ? " --freethreaded" : ""));
 }
 
 /// The reference's flat JSON object of numbers, parsed with the embedded Python itself.
@@ -165,17 +169,11 @@ double map_seconds(isolates::InterpreterPoolExecutor& pool, const char* target,
 
 /// One timed ProcessPoolExecutor.map run of reference.py (its own process, pool warmed first).
 double processpool_map_rate(const std::string& python) {
-    const std::string command = "'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
-                                std::to_string(map_trivial_items) + " --map-chunksize " +
-                                std::to_string(map_trivial_chunksize);
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    std::string out;
-    char buffer[4096];
-    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
-    if (pclose(pipe) != 0) throw std::runtime_error("reference run failed: " + command);
-    isolates::Interpreter in;
-    return in.call("json:loads", out).dict_items()[0].second.as_double();
+    const std::string out =
+        command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
+                       std::to_string(map_trivial_items) + " --map-chunksize " +
+                       std::to_string(map_trivial_chunksize));
+    return parse_flat_json(out).at("map_items_per_s.processpool");
 }
 
 /// The map figures, every run alternating: one interpreter's list(map(work)), the pool's map of
@@ -189,6 +187,7 @@ void measure_map(std::map<std::string, double>& figures, const std::string& pyth
     // Warm-up: both pools started, the functions run once.
     one.submit("__main__:list_map_seconds", 1000).get();
     map_seconds(two, "__main__:work", work_items, map_work_chunksize);
+    map_seconds(two, "__main__:ident", trivial_items, map_trivial_chunksize);
     std::vector<double> list_map, pool_map, rate, processpool;
     for (int r = 0; r < repeat; ++r) {
         list_map.push_back(one.submit("__main__:list_map_seconds", map_work_items).get().as_double());

@@ -53,7 +53,7 @@ bool pull_chunk(ItemSource& items, std::size_t chunksize, bool unpack, std::size
                 std::vector<Value>& out) {
     out.clear();
     // A huge chunksize ("everything in one task") must not reserve for items that never come.
-    out.reserve(std::min<std::size_t>(chunksize, 4096));
+    out.reserve(std::min<std::size_t>(chunksize, 1 << 16));
     const bool more = items.pull(out, chunksize);
     if (unpack) {
         for (std::size_t k = 0; k < out.size(); ++k) {
