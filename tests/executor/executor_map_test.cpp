@@ -204,7 +204,9 @@ TEST_CASE("Map.timeout_fails_the_future_and_cancels_the_rest" * doctest::timeout
     options.timeout = 100ms;
     Future<std::vector<Value>> all = pool.map("__main__:record_then_spin", numbers(10), options);
     CHECK_THROWS_AS(all.get(), TimeoutError);
-    CHECK(pool.submit("__main__:ran_count").get().as_int64() == 1);
+    // Item 0 (if the worker got to it in time) was interrupted; without the cancellation the
+    // other nine would run after it.
+    CHECK(pool.submit("__main__:ran_count").get().as_int64() <= 1);
 }
 
 TEST_CASE("Map.imap_yields_in_input_order" * doctest::timeout(30)) {
