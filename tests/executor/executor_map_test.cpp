@@ -193,8 +193,9 @@ TEST_CASE("Map.cancel_cancels_the_chunks_not_yet_run" * doctest::timeout(30)) {
     wait_queue_depth(pool, 9); // the worker runs item 0, which spins
     CHECK(all.cancel());
     CHECK_THROWS_AS(all.get(), CancelledError);
-    // The spinning item was interrupted and the other nine never ran.
-    CHECK(pool.submit("__main__:ran_count").get().as_int64() == 1);
+    // The spinning item was interrupted (perhaps before its first line ran: the worker had only
+    // taken it) and the other nine never ran.
+    CHECK(pool.submit("__main__:ran_count").get().as_int64() <= 1);
     CHECK(pool.stats().cancelled >= 10);
 }
 
@@ -314,7 +315,7 @@ TEST_CASE("Map.destroying_an_imap_early_cancels_what_has_not_run" * doctest::tim
         MapStream stream = pool.imap("__main__:record_then_spin", numbers(100), options);
         wait_queue_depth(pool, 3); // item 0 spins on the only worker
     } // returns although a chunk runs for ever: it is interrupted
-    CHECK(pool.submit("__main__:ran_count").get().as_int64() == 1);
+    CHECK(pool.submit("__main__:ran_count").get().as_int64() <= 1); // items 1..99 never ran
     // A stream never iterated, and one stopped by cancel().
     { MapStream unused = pool.imap("__main__:square", std::views::iota(0)); }
     MapStream stream = pool.imap("__main__:square", std::views::iota(0));
