@@ -1,6 +1,9 @@
 #pragma once
 /// Exceptions of the executor. Like every isolates exception they hold only strings.
 
+#include <cstddef>
+#include <string>
+
 #include "interp/errors.h"
 
 namespace isolates {
@@ -23,6 +26,24 @@ public:
 class BrokenPoolError : public Error {
 public:
     using Error::Error;
+};
+
+/// An item of map(), starmap() or imap() raised: its Python exception as raised (type_name(),
+/// message(), traceback()) and its position in the input (index()). Catch it as a PythonError
+/// like any task's error; what() is "item 17 failed: " followed by the traceback.
+class ItemError : public PythonError {
+public:
+    ItemError(std::size_t index, const PythonError& error)
+        : PythonError(error.type_name(), error.message(), error.traceback()), index_(index),
+          what_("item " + std::to_string(index) + " failed: " + PythonError::what()) {}
+
+    /// The item's position in the input (0 for the first item).
+    std::size_t index() const noexcept { return index_; }
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::size_t index_;
+    std::string what_;
 };
 
 } // namespace isolates

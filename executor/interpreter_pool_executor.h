@@ -25,9 +25,12 @@
 #include <utility>
 #include <vector>
 
+#include "executor/detail/item_source.h"
 #include "executor/detail/task.h"
 #include "executor/errors.h"
 #include "executor/future.h"
+#include "executor/map_options.h"
+#include "executor/map_stream.h"
 #include "interp/interpreter.h"
 #include "interp/value.h"
 
@@ -139,13 +142,37 @@ public:
                               std::vector<Value> args,
                               std::vector<std::pair<std::string, Value>> kwargs = {});
 
-    /// Calls `target(item)` for every item of `items`, one task each, spread over the workers;
-    /// the future holds the results in the order of `items` (or the first failure in that order).
-    template <std::ranges::input_range R> Future<std::vector<Value>> map(std::string_view target, R&& items) {
-        std::vector<Future<Value>> futures;
-        if constexpr (std::ranges::sized_range<R>) futures.reserve(std::ranges::size(items));
-        for (auto&& item : items) futures.push_back(submit(target, item));
-        return when_all(std::move(futures));
+    /// Calls `target(item)` for every item of `items` (each through Value), spread over the
+    /// workers in tasks of options.chunksize items (see MapOptions). The items are read, and the
+    /// chunks submitted, before it returns. The future holds the results in input order; or the
+    /// failure of the first failing item in input order (an ItemError naming its index, the
+    /// chunks after it cancelled at once); or TimeoutError past options.timeout. Cancelling it
+    /// cancels every chunk not yet done. Throws UsageError for chunksize 0, and what submit()
+    /// throws (the chunks already submitted are then cancelled).
+    template <std::ranges::input_range R>
+    Future<std::vector<Value>> map(std::string_view target, R&& items, const MapOptions& options = {}) {
+        auto source = detail::borrowed_source(items);
+        return map_items(target, source, false, options);
+    }
+    /// map() calling `target(*item)`: each item a tuple of arguments (a Value tuple or list,
+    /// std::tuple, std::pair, std::vector<Value>, ...); any other item throws UsageError naming it.
+    template <std::ranges::input_range R>
+    Future<std::vector<Value>> starmap(std::string_view target, R&& items, const MapOptions& options = {}) {
+        auto source = detail::borrowed_source(items);
+        return map_items(target, source, true, options);
+    }
+    /// Calls `target(item)` for the items of `items` as the returned stream is consumed (a C++
+    /// input range of Values): in input order, or as chunks complete with options.ordered false,
+    /// with at most options.buffersize chunks in flight, so an endless or huge input works. The
+    /// input is pulled on the consuming thread; an rvalue range is moved into the stream, an
+    /// lvalue one must outlive it, and so must the pool. An item's failure is thrown when the
+    /// iteration reaches it, and ends the stream; destroying the stream cancels what has not run.
+    template <std::ranges::input_range R>
+        requires std::ranges::viewable_range<R>
+    MapStream imap(std::string_view target, R&& items, MapOptions options = {}) {
+        using Source = detail::RangeSource<std::views::all_t<R>>;
+        return imap_items(target, std::make_unique<Source>(std::views::all(std::forward<R>(items))),
+                          options);
     }
 
     /// Executor interface (e.g. for Future::then): runs `job` on some worker, outside any Python
@@ -189,6 +216,10 @@ private:
         return options;
     }
     void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& options);
+    Future<std::vector<Value>> map_items(std::string_view target, detail::ItemSource& items,
+                                         bool unpack, const MapOptions& options);
+    MapStream imap_items(std::string_view target, std::unique_ptr<detail::ItemSource> items,
+                         const MapOptions& options);
 
     std::unique_ptr<Impl> impl_;
 };

@@ -9,6 +9,7 @@
 #include "interp/detail/detach_other.h"
 #include "base/heap.h"
 #include "interp/detail/interrupter.h"
+#include "interp/detail/resolve.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
 #include "interp/errors.h"
@@ -16,6 +17,7 @@
 namespace isolates {
 
 using py::Object;
+using detail::resolve;
 
 namespace {
 thread_local Interpreter* current_interpreter = nullptr;
@@ -163,8 +165,9 @@ Object compile(std::string_view source, int start) {
     if (!code) py::throw_error();
     return code;
 }
+} // namespace
 
-Object resolve(std::string_view target) {
+Object detail::resolve(std::string_view target) {
     const auto colon = target.find(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == target.size())
         throw UsageError("expected a call target 'package.module:qualname', got '" +
@@ -188,7 +191,6 @@ Object resolve(std::string_view target) {
     }
     return object;
 }
-} // namespace
 
 void Interpreter::exec(std::string_view source) {
     Active active(*this);

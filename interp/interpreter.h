@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,6 +58,19 @@ public:
     /// call() with Values and keyword arguments.
     Value call_with(std::string_view target, std::span<const Value> args,
                     std::span<const std::pair<std::string, Value>> kwargs = {});
+    /// What call_each() did: the results of the items before the first failure, in order, as one
+    /// tuple, and that failure (nullptr when every item succeeded).
+    struct EachResult {
+        Value results;
+        std::exception_ptr failure;
+    };
+    /// Calls `package.module:qualname` once per item: `f(item)`, or `f(*item)` with `unpack`
+    /// (each item a tuple or list of arguments). The target is resolved once and the loop runs in
+    /// C under one hold of the GIL; an item's failure (its PythonError, or NotShareableError for
+    /// a result that cannot leave) ends the loop and is returned, not thrown. Throws only when the
+    /// target cannot be resolved (UsageError, PythonError). interrupt() stops it at the next
+    /// item even when the target is a builtin that runs no bytecode.
+    EachResult call_each(std::string_view target, std::span<const Value> items, bool unpack = false);
     /// Imports a module (and keeps it in this interpreter's sys.modules).
     void import_module(std::string_view name);
 

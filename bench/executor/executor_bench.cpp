@@ -6,6 +6,10 @@
 //   sha256 speedup 2w the same for 4 tasks of H hashlib.sha256 digests of a short message
 //   interp.create_ms  constructing one Interpreter on a fresh thread
 //   pool.startup_ms   constructing a 2-worker pool until a task has run on every worker
+//   map speedup 2w    map of a ~2 us function over 10^5 ints on 2 workers in chunks, against one
+//                     interpreter's own list(map(f, items)) (alternating runs)
+//   map items/s       map of a trivial function over 10^6 ints in chunks, against
+//                     ProcessPoolExecutor.map with the same chunksize (alternating runs)
 //
 // Every figure is the median of repeated runs. The CPython references run as a subprocess
 // (bench/executor/reference.py through --python). When ISOLATES_FREETHREADED_PYTHON names a
@@ -108,12 +112,8 @@ double cpu_seconds(isolates::InterpreterPoolExecutor& pool, const char* target, 
     return seconds_since(start);
 }
 
-std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
-                          int repeat, bool freethreaded) {
-    const std::string command = "'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
-                                std::to_string(tasks) + " --count " + std::to_string(count) +
-                                " --hashes " + std::to_string(hashes) + " --repeat " +
-                                std::to_string(repeat) + (freethreaded ? " --freethreaded" : "");
+/// What `command` (a run of reference.py) prints on stdout; throws if it fails.
+std::string command_output(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
     std::string out;
@@ -123,6 +123,14 @@ std::string run_reference(const std::string& python, int tasks, long long count,
     return out;
 }
 
+std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
+                          int repeat, bool freethreaded) {
+    return command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
+                          std::to_string(tasks) + " --count " + std::to_string(count) +
+                          " --hashes " + std::to_string(hashes) + " --repeat " +
+                          std::to_string(repeat) + (freethreaded ? " --freethreaded" : ""));
+}
+
 /// The reference's flat JSON object of numbers, parsed with the embedded Python itself.
 std::map<std::string, double> parse_flat_json(const std::string& text) {
     isolates::Interpreter in;
@@ -130,6 +138,84 @@ std::map<std::string, double> parse_flat_json(const std::string& text) {
     std::map<std::string, double> out;
     for (const auto& [key, value] : items.dict_items()) out[std::string(key.as_str())] = value.as_double();
     return out;
+}
+
+// --- map (issue 12) ----------------------------------------------------------------------------
+
+constexpr int map_work_items = 100'000;     // of reference.work, about 2 us each
+constexpr std::size_t map_work_chunksize = 1'000;
+constexpr int map_trivial_items = 1'000'000; // of reference.ident
+constexpr std::size_t map_trivial_chunksize = 10'000;
+
+isolates::InterpreterPoolExecutor::Options map_pool_options(std::size_t workers) {
+    isolates::InterpreterPoolExecutor::Options options;
+    options.workers = workers;
+    options.sys_path = {ISOLATES_BENCH_DIR};
+    options.init_source = "from reference import work, ident, list_map_seconds";
+    return options;
+}
+
+/// Wall time of pool.map(target, items) in chunks, from the call until the results are out.
+double map_seconds(isolates::InterpreterPoolExecutor& pool, const char* target,
+                   const std::vector<int>& items, std::size_t chunksize) {
+    isolates::MapOptions options;
+    options.chunksize = chunksize;
+    const auto start = Clock::now();
+    const std::vector<isolates::Value> results = pool.map(target, items, options).get();
+    const double seconds = seconds_since(start);
+    if (results.size() != items.size()) throw std::runtime_error("map lost results");
+    return seconds;
+}
+
+/// One timed ProcessPoolExecutor.map run of reference.py (its own process, pool warmed first).
+double processpool_map_rate(const std::string& python) {
+    const std::string out =
+        command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
+                       std::to_string(map_trivial_items) + " --map-chunksize " +
+                       std::to_string(map_trivial_chunksize));
+    return parse_flat_json(out).at("map_items_per_s.processpool");
+}
+
+/// The map figures, every run alternating: one interpreter's list(map(work)), the pool's map of
+/// work on 2 workers, the pool's map of ident, ProcessPoolExecutor's map of ident.
+void measure_map(std::map<std::string, double>& figures, const std::string& python, int repeat) {
+    isolates::InterpreterPoolExecutor one(map_pool_options(1));
+    isolates::InterpreterPoolExecutor two(map_pool_options(2));
+    std::vector<int> work_items(map_work_items), trivial_items(map_trivial_items);
+    for (int k = 0; k < map_work_items; ++k) work_items[k] = k;
+    for (int k = 0; k < map_trivial_items; ++k) trivial_items[k] = k;
+    // Warm-up: both pools started, the functions run once.
+    one.submit("__main__:list_map_seconds", 1000).get();
+    map_seconds(two, "__main__:work", work_items, map_work_chunksize);
+    map_seconds(two, "__main__:ident", trivial_items, map_trivial_chunksize);
+    std::vector<double> list_map, pool_map, rate, processpool;
+    for (int r = 0; r < repeat; ++r) {
+        list_map.push_back(one.submit("__main__:list_map_seconds", map_work_items).get().as_double());
+        pool_map.push_back(map_seconds(two, "__main__:work", work_items, map_work_chunksize));
+        rate.push_back(map_trivial_items /
+                       map_seconds(two, "__main__:ident", trivial_items, map_trivial_chunksize));
+        processpool.push_back(processpool_map_rate(python));
+    }
+    figures["executor.map_s_list_map.isolates"] = median(list_map);
+    figures["executor.map_s_2w.isolates"] = median(pool_map);
+    figures["executor.map_speedup_2w.isolates"] = median(list_map) / median(pool_map);
+    figures["executor.map_items_per_s.isolates"] = median(rate);
+    figures["executor.map_items_per_s.processpool"] = median(processpool);
+}
+
+void print_map(std::map<std::string, double>& figures, int repeat) {
+    std::printf("\nmap on 2 workers, median of %d alternating runs\n", repeat);
+    std::printf("  %d items of a ~2 us function, chunksize %zu: one interpreter's list(map) %.3fs, "
+                "isolates map %.3fs, %.2fx\n",
+                map_work_items, map_work_chunksize, figures["executor.map_s_list_map.isolates"],
+                figures["executor.map_s_2w.isolates"], figures["executor.map_speedup_2w.isolates"]);
+    std::printf("  %d trivial items, chunksize %zu: isolates %.2f M items/s, ProcessPoolExecutor "
+                "%.2f M items/s, %.1fx\n",
+                map_trivial_items, map_trivial_chunksize,
+                figures["executor.map_items_per_s.isolates"] / 1e6,
+                figures["executor.map_items_per_s.processpool"] / 1e6,
+                figures["executor.map_items_per_s.isolates"] /
+                    figures["executor.map_items_per_s.processpool"]);
 }
 
 } // namespace
@@ -197,6 +283,11 @@ int main(int argc, char** argv) {
         }
     }
 
+    const int map_repeat = std::max(repeat, 5);
+    progress("map: one interpreter's list(map), isolates' chunked map and ProcessPoolExecutor.map "
+             "(alternating)");
+    measure_map(figures, python, map_repeat);
+
     progress("CPython references through " + python);
     for (const auto& [key, value] :
          parse_flat_json(run_reference(python, tasks, count, hashes, repeat, false)))
@@ -239,6 +330,8 @@ int main(int argc, char** argv) {
                 "(%.2fx)\n",
                 figures["interp.create_ms"], figures["pool.startup_ms.2w"],
                 figures["pool.startup_ms.2w"] / figures["interp.create_ms"]);
+
+    print_map(figures, map_repeat);
 
     std::ofstream out(json_path);
     out << "{\n";

@@ -1,13 +1,16 @@
 """CPython's own executors measured the same way as isolates' pool (run by executor_bench).
 
 usage: reference.py --tasks N --count C --hashes H --repeat R [--freethreaded]
+       reference.py --map-items N --map-chunksize C
 Prints one JSON object on stdout: for each executor kind available in this Python
 (threadpool, processpool, and interpreterpool on 3.14+), the median trivial-task throughput
 (tasks/s: submit N trivial tasks, then wait for all) and the median wall times of 4 CPU-bound
 tasks on 1 and on 2 workers: count(C), and H hashlib.sha256 digests of a short message.
 With --freethreaded (run by a free-threaded CPython) the only kind is "freethreaded_threads":
 a ThreadPoolExecutor, i.e. plain threads of one interpreter running without a GIL.
-Progress goes to stderr.
+With --map-items, only ProcessPoolExecutor.map(ident, range(N), chunksize=C) on 2 workers, one
+timed run after a warm-up ({"map_items_per_s.processpool": items/s}); executor_bench runs it once
+per run of its own map, alternating. Progress goes to stderr.
 """
 import argparse
 import concurrent.futures as cf
@@ -38,6 +41,42 @@ def hash_many(n):
     for _ in range(n):
         digest = hashlib.sha256(MESSAGE).digest()
     return digest.hex()
+
+
+# The map benchmark's function of about 2 us per item (on this 2-core machine, 3.15): a small
+# arithmetic loop.
+WORK_ROUNDS = 20
+
+
+def work(x):
+    s = x
+    for i in range(WORK_ROUNDS):
+        s = (s * 31 + i) % 1000003
+    return s
+
+
+def ident(x):
+    return x
+
+
+def list_map_seconds(n):
+    """One interpreter's own list(map(work, items)) over n ints: the map speedup's baseline."""
+    items = list(range(n))
+    start = time.perf_counter()
+    list(map(work, items))
+    return time.perf_counter() - start
+
+
+def processpool_map_rate(items, chunksize):
+    with cf.ProcessPoolExecutor(max_workers=2) as pool:
+        warm(pool, 2)
+        data = list(range(items))
+        start = time.perf_counter()
+        results = list(pool.map(ident, data, chunksize=chunksize))
+        rate = items / (time.perf_counter() - start)
+    if results != data:
+        sys.exit("reference.py: ProcessPoolExecutor.map returned wrong results")
+    return rate
 
 
 def executors(freethreaded):
@@ -73,12 +112,19 @@ def cpu_seconds(pool, function, n, tasks=4):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, required=True)
-    parser.add_argument("--count", type=int, required=True)
-    parser.add_argument("--hashes", type=int, required=True)
-    parser.add_argument("--repeat", type=int, required=True)
+    parser.add_argument("--map-items", type=int)
+    parser.add_argument("--map-chunksize", type=int)
+    map_only = "--map-items" in sys.argv
+    parser.add_argument("--tasks", type=int, required=not map_only)
+    parser.add_argument("--count", type=int, required=not map_only)
+    parser.add_argument("--hashes", type=int, required=not map_only)
+    parser.add_argument("--repeat", type=int, required=not map_only)
     parser.add_argument("--freethreaded", action="store_true")
     args = parser.parse_args()
+    if map_only:
+        rate = processpool_map_rate(args.map_items, args.map_chunksize or 1)
+        json.dump({"map_items_per_s.processpool": rate}, sys.stdout)
+        return
     out = {}
     if args.freethreaded:
         out["gil_enabled.freethreaded_threads"] = float(sys._is_gil_enabled())

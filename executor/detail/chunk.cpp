@@ -1,0 +1,77 @@
+#include "executor/detail/chunk.h"
+
+#include <algorithm>
+
+#include "executor/detail/pool_impl.h"
+
+namespace isolates::detail {
+
+namespace {
+/// An item's failure as the map reports it: with the item's index in the whole input.
+std::exception_ptr name_item(const std::exception_ptr& failure, std::size_t index) {
+    try {
+        std::rethrow_exception(failure);
+    } catch (const PythonError& e) {
+        return std::make_exception_ptr(ItemError(index, e));
+    } catch (const NotShareableError& e) {
+        return std::make_exception_ptr(
+            NotShareableError(e.type_name(), "item " + std::to_string(index) + " " + e.path(), e.reason()));
+    } catch (...) {
+        return failure;
+    }
+}
+} // namespace
+
+std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,
+                                                 std::shared_ptr<const std::string> target,
+                                                 std::vector<Value> items, std::size_t first,
+                                                 bool unpack) {
+    auto state = std::make_shared<SharedState<Value>>();
+    pool.enqueue(make_task(state,
+                           [target = std::move(target), items = std::move(items), first,
+                            unpack](Interpreter& in) -> Value {
+                               auto [results, failure] = in.call_each(*target, items, unpack);
+                               if (failure)
+                                   throw ChunkFailure(results, name_item(failure, first + results.size()));
+                               return std::move(results);
+                           }),
+                 {});
+    return state;
+}
+
+std::exception_ptr chunk_error(const StateBase& chunk) {
+    try {
+        std::rethrow_exception(chunk.error());
+    } catch (const ChunkFailure& failure) {
+        return failure.error;
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
+bool pull_chunk(ItemSource& items, std::size_t chunksize, bool unpack, std::size_t first,
+                std::vector<Value>& out) {
+    out.clear();
+    // A huge chunksize ("everything in one task") must not reserve for items that never come.
+    out.reserve(std::min<std::size_t>(chunksize, 1 << 16));
+    const bool more = items.pull(out, chunksize);
+    if (unpack) {
+        for (std::size_t k = 0; k < out.size(); ++k) {
+            const Kind kind = out[k].kind();
+            if (kind != Kind::tuple && kind != Kind::list)
+                throw UsageError("starmap: item " + std::to_string(first + k) + " is " +
+                                 std::string(kind_name(kind)) +
+                                 "; each item must be a tuple (or list) of arguments");
+        }
+    }
+    return more;
+}
+
+void check_map_options(const MapOptions& options) {
+    if (options.chunksize == 0)
+        throw UsageError("map: chunksize must be at least 1 (items per task), got 0");
+    if (options.timeout.count() < 0)
+        throw UsageError("map: timeout must not be negative (0 means none)");
+}
+
+} // namespace isolates::detail

@@ -1,0 +1,56 @@
+#pragma once
+// ItemSource: the input of map, starmap and imap, pulled a chunk at a time and converted to
+// Values, behind one virtual call per chunk so the pool's map code is not a template.
+
+#include <cstddef>
+#include <ranges>
+#include <utility>
+#include <vector>
+
+#include "interp/value.h"
+
+namespace isolates::detail {
+
+class ItemSource {
+public:
+    virtual ~ItemSource() = default;
+    /// Appends up to `n` more items to `out` (each through Value); false once the input is over
+    /// (after appending what was left, possibly nothing). Rethrows what the range or a
+    /// conversion throws. Not thread-safe: one puller at a time.
+    virtual bool pull(std::vector<Value>& out, std::size_t n) = 0;
+};
+
+/// An ItemSource over a view: an item is read exactly when it is pulled (the iterator is advanced
+/// only before the next read, so a generator computes nothing ahead). Not movable: it keeps an
+/// iterator into its own view.
+template <std::ranges::input_range V> class RangeSource final : public ItemSource {
+public:
+    explicit RangeSource(V view) : view_(std::move(view)), it_(std::ranges::begin(view_)) {}
+    RangeSource(const RangeSource&) = delete;
+    RangeSource& operator=(const RangeSource&) = delete;
+
+    bool pull(std::vector<Value>& out, std::size_t n) override {
+        for (; n > 0; --n) {
+            if (read_) {
+                ++it_;
+                read_ = false;
+            }
+            if (it_ == std::ranges::end(view_)) return false;
+            out.emplace_back(*it_);
+            read_ = true;
+        }
+        return true;
+    }
+
+private:
+    V view_;
+    std::ranges::iterator_t<V> it_;
+    bool read_ = false; // *it_ has been pulled; advance before the next read
+};
+
+/// A RangeSource borrowing `range` (which must outlive it).
+template <std::ranges::input_range R> auto borrowed_source(R& range) {
+    return RangeSource<std::ranges::ref_view<R>>(std::ranges::ref_view<R>(range));
+}
+
+} // namespace isolates::detail
