@@ -9,6 +9,7 @@
 #include "interp/detail/detach_other.h"
 #include "base/heap.h"
 #include "interp/detail/interrupter.h"
+#include "interp/detail/lookup_cache.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
 #include "interp/errors.h"
@@ -48,6 +49,7 @@ struct Interpreter::Impl {
     detail::SubInterpreter interpreter;
     Object globals;                   // __main__.__dict__
     detail::BuiltinsWatch builtins_watch;
+    detail::LookupCache lookup;       // call targets; its entries go before the interpreter ends
 
     explicit Impl(const Options& options);
     ~Impl();
@@ -86,6 +88,7 @@ Interpreter::Impl::~Impl() {
     interpreter.attached([this] {
         globals = Object();
         builtins_watch = detail::BuiltinsWatch();
+        lookup.close();
     });
 }
 
@@ -101,12 +104,14 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
     outermost_ = true;
     previous_current_ = std::exchange(current_interpreter, &interpreter);
     previous_heap_ = base::exchange_current_heap(impl.heap.get());
+    previous_lookup_ = detail::LookupCache::exchange_attached(&impl.lookup);
     impl.interrupter.call_begins();
 }
 
 Interpreter::Active::~Active() {
     if (!outermost_) return;
     base::exchange_current_heap(previous_heap_);
+    detail::LookupCache::exchange_attached(previous_lookup_);
     interpreter_.impl_->interrupter.call_ends();
     current_interpreter = previous_current_;
     PyEval_SaveThread();
@@ -210,7 +215,7 @@ Value Interpreter::eval(std::string_view expression) {
 Value Interpreter::call_with(std::string_view target, std::span<const Value> args,
                              std::span<const std::pair<std::string, Value>> kwargs) {
     Active active(*this);
-    Object function = resolve(target);
+    Object function = impl_->lookup.find(target, &resolve);
     Object positional = Object::steal(PyTuple_New(static_cast<Py_ssize_t>(args.size())));
     if (!positional) py::throw_error();
     for (std::size_t k = 0; k < args.size(); ++k)

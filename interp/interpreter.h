@@ -25,6 +25,10 @@ struct mi_heap_s;
 
 namespace isolates {
 
+namespace detail {
+class LookupCache;
+}
+
 class Interpreter {
 public:
     struct Options {
@@ -124,6 +128,7 @@ public:
         _ts* previous_ = nullptr;
         Interpreter* previous_current_ = nullptr;
         mi_heap_s* previous_heap_ = nullptr;
+        detail::LookupCache* previous_lookup_ = nullptr;
         bool outermost_ = false;
     };
 
