@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
@@ -50,6 +51,8 @@ struct Interpreter::Impl {
     Object globals;                   // __main__.__dict__
     detail::BuiltinsWatch builtins_watch;
     detail::LookupCache lookup;       // call targets; its entries go before the interpreter ends
+    // The lookup count when healthy() last checked in full and passed.
+    std::optional<detail::LookupCache::Generation> healthy_at;
 
     explicit Impl(const Options& options);
     ~Impl();
@@ -244,10 +247,20 @@ void Interpreter::import_module(std::string_view name) {
 
 bool Interpreter::healthy() {
     Active active(*this);
+    if (impl_->builtins_watch.tampered()) return false;
+    // The rest reads sys.modules, its binding in sys and the builtins: while none of them
+    // changed since a full check passed, it would pass again.
+    const auto now = impl_->lookup.generation();
+    if (impl_->lookup.watching() && impl_->healthy_at == now) return true;
+    if (!full_health_check()) return false;
+    impl_->healthy_at = now;
+    return true;
+}
+
+bool Interpreter::full_health_check() {
     PyObject* modules = PyImport_GetModuleDict(); // borrowed: the interpreter's own dict
     PyObject* sys_modules = PySys_GetObject("modules"); // borrowed, only compared; may be null
-    if (!modules || !PyDict_Check(modules) || sys_modules != modules || detail::BuiltinsWatch::tampered())
-        return false;
+    if (!modules || !PyDict_Check(modules) || sys_modules != modules) return false;
     Object builtins_module = dict_item(modules, "builtins");
     if (!builtins_module || !PyModule_Check(builtins_module.get()) || !dict_item(modules, "sys"))
         return false;

@@ -135,6 +135,8 @@ public:
 private:
     struct Impl; // the owners of the interpreter's C handles, in interpreter.cpp
     void check_owner() const;
+    /// healthy() without its shortcut; attached.
+    bool full_health_check();
 
     std::unique_ptr<Impl> impl_;
     std::int64_t id_ = -1;

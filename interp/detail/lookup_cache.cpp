@@ -45,9 +45,25 @@ Object make_str(std::string_view text) {
 } // namespace
 
 LookupCache::LookupCache() noexcept {
+    interpreter_ = PyInterpreterState_Get();
     watcher_ = PyDict_AddWatcher(&LookupCache::on_change);
     if (watcher_ < 0) PyErr_Clear(); // no id left: stay off
-    interpreter_ = PyInterpreterState_Get();
+    else watch_sys();
+}
+
+void LookupCache::watch_sys() noexcept {
+    watched_names_.emplace("modules");
+    Object sys = Object::steal(PyImport_ImportModule("sys"));
+    PyObject* sys_names = sys ? PyModule_GetDict(sys.get()) : nullptr; // borrowed
+    if (!sys_names || PyDict_Watch(watcher_, sys_names) < 0 ||
+        PyDict_Watch(watcher_, PyImport_GetModuleDict()) < 0) {
+        PyErr_Clear();
+        close(); // half watched would be wrong for healthy(): off
+    }
+}
+
+LookupCache::Generation LookupCache::generation() const noexcept {
+    return {own_generation_, foreign_generation.load(std::memory_order_seq_cst)};
 }
 
 LookupCache::~LookupCache() { close(); }
@@ -84,18 +100,16 @@ int LookupCache::on_change(PyDict_WatchEvent event, PyObject* dict, PyObject* ke
 Object LookupCache::find(std::string_view target, Object (*resolve)(std::string_view)) {
     if (watcher_ < 0) return resolve(target);
     // Read before resolving: a change announced from here on makes the new entry stale.
-    const std::uint64_t own = own_generation_;
-    const std::uint64_t foreign = foreign_generation.load(std::memory_order_seq_cst);
-    if (auto it = entries_.find(target);
-        it != entries_.end() && it->second.own == own && it->second.foreign == foreign)
+    const Generation now = generation();
+    if (auto it = entries_.find(target); it != entries_.end() && it->second.resolved == now)
         return Object::borrow(it->second.function.get());
     Object function = resolve(target);
-    remember(target, function, own, foreign);
+    remember(target, function, now);
     return function;
 }
 
-void LookupCache::remember(std::string_view target, const Object& function, std::uint64_t own,
-                           std::uint64_t foreign) {
+void LookupCache::remember(std::string_view target, const Object& function,
+                           Generation resolved) {
     const auto colon = target.find(':'); // resolve() accepted it, so there is one
     const std::string_view module_name = target.substr(0, colon);
     const std::string_view name = target.substr(colon + 1);
@@ -105,13 +119,10 @@ void LookupCache::remember(std::string_view target, const Object& function, std:
     if (!module_key || !name_key) return;
     watched_names_.emplace(module_name);
     watched_names_.emplace(name);
-    // Watch first, then check that the dicts still hold what resolve() found: a change before
-    // the watch shows up in the check, one after it in the generations read before resolving.
+    // Watch first (sys.modules is watched from the start), then check that the dicts still hold
+    // what resolve() found: a change before the watch shows up in the check, one after it in the
+    // count read before resolving.
     PyObject* modules = PyImport_GetModuleDict(); // borrowed
-    if (PyDict_Watch(watcher_, modules) < 0) {
-        PyErr_Clear();
-        return;
-    }
     Object module = locked_item(modules, module_key.get());
     if (!module || !PyModule_CheckExact(module.get())) return;
     PyObject* names = PyModule_GetDict(module.get()); // borrowed, owned by the module
@@ -123,10 +134,11 @@ void LookupCache::remember(std::string_view target, const Object& function, std:
     if (entries_.size() >= max_entries) {
         entries_.clear();
         watched_names_.clear();
+        watched_names_.emplace("modules");
         watched_names_.emplace(module_name);
         watched_names_.emplace(name);
     }
-    entries_.insert_or_assign(std::string(target), Entry{Object::borrow(function.get()), own, foreign});
+    entries_.insert_or_assign(std::string(target), Entry{Object::borrow(function.get()), resolved});
 }
 
 } // namespace isolates::detail

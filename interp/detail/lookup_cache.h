@@ -12,6 +12,9 @@
 // Only `module:name` targets whose module is a plain module and whose function sits in its
 // namespace are cached: a dotted name reaches through objects (classes) no dict watcher sees, a
 // module subclass or a module __getattr__ may answer differently each time.
+//
+// The same count tells Interpreter::healthy() whether sys.modules or sys.modules' binding in sys
+// changed since its last full check (both are watched from the start).
 
 #include "interp/cpython.h"
 
@@ -42,6 +45,17 @@ public:
     /// it can be watched.
     py::Object find(std::string_view target, py::Object (*resolve)(std::string_view));
 
+    /// Changes counted so far; equal values mean no watched dict changed in between.
+    struct Generation {
+        std::uint64_t own = 0;
+        std::uint64_t foreign = 0;
+        bool operator==(const Generation&) const = default;
+    };
+    /// Owning thread, attached: the count now.
+    Generation generation() const noexcept;
+    /// Whether changes are counted at all (false without a watcher id).
+    bool watching() const noexcept { return watcher_ >= 0; }
+
     /// The owning thread, as it attaches an interpreter (Interpreter::Active): makes `cache` the
     /// one whose changes this thread counts without atomics; returns the previous one.
     static LookupCache* exchange_attached(LookupCache* cache) noexcept;
@@ -49,8 +63,7 @@ public:
 private:
     struct Entry {
         py::Object function;
-        std::uint64_t own = 0;     // own_generation_ when resolved
-        std::uint64_t foreign = 0; // the foreign generation when resolved
+        Generation resolved; // the count before it was resolved
     };
     struct Hash {
         using is_transparent = void;
@@ -60,8 +73,8 @@ private:
     };
 
     static int on_change(PyDict_WatchEvent event, PyObject* dict, PyObject* key, PyObject* value);
-    void remember(std::string_view target, const py::Object& function, std::uint64_t own,
-                  std::uint64_t foreign);
+    void remember(std::string_view target, const py::Object& function, Generation resolved);
+    void watch_sys() noexcept;
 
     int watcher_ = -1; // CPython's dict watcher id, per interpreter; -1: off
     PyInterpreterState* interpreter_ = nullptr;
