@@ -165,7 +165,7 @@ void InterpreterPoolExecutor::enqueue(std::unique_ptr<detail::Task> task, const 
 
 Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& options,
                                                          std::string source) {
-    auto state = std::make_shared<detail::SharedState<void>>();
+    auto state = detail::make_state<void>();
     enqueue(detail::make_task(state, [source = std::move(source)](Interpreter& in) {
                 in.exec(source);
             }),
@@ -176,7 +176,7 @@ Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& opti
 Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, std::string target,
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
-    auto state = std::make_shared<detail::SharedState<Value>>();
+    auto state = detail::make_state<Value>();
     enqueue(detail::make_task(state,
                               [target = std::move(target), args = std::move(args),
                                kwargs = std::move(kwargs)](Interpreter& in) {
@@ -187,7 +187,7 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
 }
 
 void InterpreterPoolExecutor::post(std::function<void()> job) {
-    auto state = std::make_shared<detail::SharedState<void>>();
+    auto state = detail::make_state<void>();
     // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
     enqueue(detail::make_task(state,
                               [job = std::move(job), pool = impl_.get()](Interpreter&) {

@@ -129,7 +129,7 @@ public:
         requires std::invocable<F&, Interpreter&>
     auto submit_with(const TaskOptions& options, F f) {
         using R = std::invoke_result_t<F&, Interpreter&>;
-        auto state = std::make_shared<detail::SharedState<R>>();
+        auto state = detail::make_state<R>();
         enqueue(detail::make_task(state, std::move(f)), options);
         return Future<R>(std::move(state));
     }

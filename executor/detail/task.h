@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/heap.h"
 #include "executor/detail/shared_state.h"
 #include "interp/interpreter.h"
 #include "interp/value.h"
@@ -19,6 +20,9 @@ namespace isolates::detail {
 class Task {
 public:
     virtual ~Task() = default;
+    // Made on the submitting thread, freed on a worker: mimalloc does that without a lock.
+    static void* operator new(std::size_t bytes) { return base::heap_allocate(bytes); }
+    static void operator delete(void* p) noexcept { base::heap_free(p); }
     /// Runs on a worker thread with `in` owned by it; resolves the state with the result or the
     /// exception. Never throws.
     virtual void run(Interpreter& in) noexcept = 0;
