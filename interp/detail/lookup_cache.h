@@ -2,7 +2,7 @@
 // LookupCache: what `package.module:function` call targets resolve to in one interpreter, so a
 // call does not look its module up in sys.modules and its function up in the module (making
 // strings for both) every time. An entry is used only while nothing it depends on changed: a
-// CPython dict watcher (PEP 3.12 API) on sys.modules and on the namespace of each cached
+// CPython dict watcher (PyDict_AddWatcher, 3.12+) on sys.modules and on the namespace of each cached
 // function's module counts every entry replaced or deleted there (a rebound `mod.f = g`, a
 // `del mod.f`, importlib.reload re-running the module's code in the same namespace, `exec`
 // redefining a `__main__` function, a module replaced in or removed from sys.modules) and every
@@ -30,7 +30,8 @@ namespace isolates::detail {
 class LookupCache {
 public:
     /// With the interpreter attached: starts watching. Without a dict watcher id left (CPython
-    /// has 8 per interpreter) the cache stays off and find() always resolves.
+    /// has 8 per interpreter, some taken by CPython itself; we take 2, this and BuiltinsWatch)
+    /// the cache stays off and find() always resolves.
     LookupCache() noexcept;
     /// close().
     ~LookupCache();
