@@ -22,6 +22,17 @@ void* heap_allocate_aligned(std::size_t bytes, std::size_t alignment);
 /// Frees memory from heap_allocate or heap_allocate_aligned, on any thread.
 void heap_free(void* p) noexcept;
 
+/// An allocator for standard containers and std::allocate_shared over heap_allocate: mimalloc
+/// frees a block on any thread cheaply, where glibc takes the allocating arena's lock.
+template <class T> struct HeapAllocator {
+    using value_type = T;
+    HeapAllocator() noexcept = default;
+    template <class U> HeapAllocator(const HeapAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(heap_allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t) noexcept { heap_free(p); }
+    template <class U> bool operator==(const HeapAllocator<U>&) const noexcept { return true; }
+};
+
 /// A new heap for an Interpreter (nullptr in sanitizer builds: the default is used).
 mi_heap_s* new_heap() noexcept;
 /// Deletes a heap from new_heap(); blocks still alive move to the default heap and stay valid.

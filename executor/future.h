@@ -133,7 +133,7 @@ public:
     /// this one.
     template <class F, Executor E> auto then(F f, E& executor) const {
         using R = typename detail::ContinuationResult<F, T>::type;
-        auto next = std::make_shared<detail::SharedState<R>>();
+        auto next = detail::make_state<R>();
         auto self = *this;
         auto dropped = std::make_shared<detail::DroppedContinuation<R>>(next);
         auto run = [self, next, dropped, f = std::move(f)]() mutable {
@@ -199,7 +199,7 @@ private:
 
 /// A future already resolved with `value`.
 template <class T> Future<std::decay_t<T>> make_ready_future(T&& value) {
-    auto state = std::make_shared<detail::SharedState<std::decay_t<T>>>();
+    auto state = detail::make_state<std::decay_t<T>>();
     state->set_value(std::forward<T>(value));
     return Future<std::decay_t<T>>(std::move(state));
 }
@@ -208,7 +208,7 @@ template <class T> Future<std::decay_t<T>> make_ready_future(T&& value) {
 /// void), or with the exception of the first failed future in that order.
 template <class T> auto when_all(std::vector<Future<T>> futures) {
     using R = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
-    auto all = std::make_shared<detail::SharedState<R>>();
+    auto all = detail::make_state<R>();
     if (futures.empty()) {
         if constexpr (std::is_void_v<T>) all->set_value();
         else all->set_value(R{});
@@ -243,7 +243,7 @@ template <class T> auto when_all(std::vector<Future<T>> futures) {
 /// on it tells which). Throws UsageError for an empty vector.
 template <class T> Future<std::size_t> when_any(const std::vector<Future<T>>& futures) {
     if (futures.empty()) throw UsageError("when_any of no futures would never resolve");
-    auto any = std::make_shared<detail::SharedState<std::size_t>>();
+    auto any = detail::make_state<std::size_t>();
     for (std::size_t i = 0; i < futures.size(); ++i)
         futures[i].on_done([any, i] { any->set_value(i); });
     return Future<std::size_t>(any);

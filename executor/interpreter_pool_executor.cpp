@@ -165,40 +165,35 @@ void InterpreterPoolExecutor::enqueue(std::unique_ptr<detail::Task> task, const 
 
 Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& options,
                                                          std::string source) {
-    auto state = std::make_shared<detail::SharedState<void>>();
-    enqueue(detail::make_task(state, [source = std::move(source)](Interpreter& in) {
-                in.exec(source);
-            }),
-            options);
+    auto [state, task] = detail::make_state_task<void>([source = std::move(source)](Interpreter& in) {
+        in.exec(source);
+    });
+    enqueue(std::move(task), options);
     return Future<void>(std::move(state));
 }
 
 Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, std::string target,
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
-    auto state = std::make_shared<detail::SharedState<Value>>();
-    enqueue(detail::make_task(state,
-                              [target = std::move(target), args = std::move(args),
-                               kwargs = std::move(kwargs)](Interpreter& in) {
-                                  return in.call_with(target, args, kwargs);
-                              }),
-            options);
+    auto [state, task] = detail::make_state_task<Value>(
+        [target = std::move(target), args = std::move(args),
+         kwargs = std::move(kwargs)](Interpreter& in) { return in.call_with(target, args, kwargs); });
+    enqueue(std::move(task), options);
     return Future<Value>(std::move(state));
 }
 
 void InterpreterPoolExecutor::post(std::function<void()> job) {
-    auto state = std::make_shared<detail::SharedState<void>>();
     // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
-    enqueue(detail::make_task(state,
-                              [job = std::move(job), pool = impl_.get()](Interpreter&) {
-                                  try {
-                                      job();
-                                  } catch (...) {
-                                      pool->report_post_error(std::current_exception());
-                                      throw; // and counted as failed in stats()
-                                  }
-                              }),
-            {});
+    auto [state, task] = detail::make_state_task<void>(
+        [job = std::move(job), pool = impl_.get()](Interpreter&) {
+            try {
+                job();
+            } catch (...) {
+                pool->report_post_error(std::current_exception());
+                throw; // and counted as failed in stats()
+            }
+        });
+    enqueue(std::move(task), {});
 }
 
 void InterpreterPoolExecutor::shutdown(bool wait, bool cancel_pending) {

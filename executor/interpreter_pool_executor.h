@@ -132,8 +132,8 @@ public:
         requires std::invocable<F&, Interpreter&>
     auto submit_with(const TaskOptions& options, F f) {
         using R = std::invoke_result_t<F&, Interpreter&>;
-        auto state = std::make_shared<detail::SharedState<R>>();
-        enqueue(detail::make_task(state, std::move(f)), options);
+        auto [state, task] = detail::make_state_task<R>(std::move(f));
+        enqueue(std::move(task), options);
         return Future<R>(std::move(state));
     }
     Future<void> submit_source_with(const TaskOptions& options, std::string source);

@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
 #include "base/heap.h"
 #include "interp/detail/interrupter.h"
+#include "interp/detail/lookup_cache.h"
 #include "interp/detail/resolve.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
@@ -50,6 +52,9 @@ struct Interpreter::Impl {
     detail::SubInterpreter interpreter;
     Object globals;                   // __main__.__dict__
     detail::BuiltinsWatch builtins_watch;
+    detail::LookupCache lookup;       // call targets; its entries go before the interpreter ends
+    // The lookup count when healthy() last checked in full and passed.
+    std::optional<detail::LookupCache::Generation> healthy_at;
 
     explicit Impl(const Options& options);
     ~Impl();
@@ -88,6 +93,7 @@ Interpreter::Impl::~Impl() {
     interpreter.attached([this] {
         globals = Object();
         builtins_watch = detail::BuiltinsWatch();
+        lookup.close();
     });
 }
 
@@ -103,12 +109,14 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
     outermost_ = true;
     previous_current_ = std::exchange(current_interpreter, &interpreter);
     previous_heap_ = base::exchange_current_heap(impl.heap.get());
+    previous_lookup_ = detail::LookupCache::exchange_attached(&impl.lookup);
     impl.interrupter.call_begins();
 }
 
 Interpreter::Active::~Active() {
     if (!outermost_) return;
     base::exchange_current_heap(previous_heap_);
+    detail::LookupCache::exchange_attached(previous_lookup_);
     interpreter_.impl_->interrupter.call_ends();
     current_interpreter = previous_current_;
     PyEval_SaveThread();
@@ -212,7 +220,7 @@ Value Interpreter::eval(std::string_view expression) {
 Value Interpreter::call_with(std::string_view target, std::span<const Value> args,
                              std::span<const std::pair<std::string, Value>> kwargs) {
     Active active(*this);
-    Object function = resolve(target);
+    Object function = impl_->lookup.find(target, &resolve);
     Object positional = Object::steal(PyTuple_New(static_cast<Py_ssize_t>(args.size())));
     if (!positional) py::throw_error();
     for (std::size_t k = 0; k < args.size(); ++k)
@@ -241,10 +249,20 @@ void Interpreter::import_module(std::string_view name) {
 
 bool Interpreter::healthy() {
     Active active(*this);
+    if (impl_->builtins_watch.tampered()) return false;
+    // The rest reads sys.modules, its binding in sys and the builtins: while none of them
+    // changed since a full check passed, it would pass again.
+    const auto now = impl_->lookup.generation();
+    if (impl_->lookup.watching() && impl_->healthy_at == now) return true;
+    if (!full_health_check()) return false;
+    impl_->healthy_at = now;
+    return true;
+}
+
+bool Interpreter::full_health_check() {
     PyObject* modules = PyImport_GetModuleDict(); // borrowed: the interpreter's own dict
     PyObject* sys_modules = PySys_GetObject("modules"); // borrowed, only compared; may be null
-    if (!modules || !PyDict_Check(modules) || sys_modules != modules || detail::BuiltinsWatch::tampered())
-        return false;
+    if (!modules || !PyDict_Check(modules) || sys_modules != modules) return false;
     Object builtins_module = dict_item(modules, "builtins");
     if (!builtins_module || !PyModule_Check(builtins_module.get()) || !dict_item(modules, "sys"))
         return false;

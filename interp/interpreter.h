@@ -26,6 +26,10 @@ struct mi_heap_s;
 
 namespace isolates {
 
+namespace detail {
+class LookupCache;
+}
+
 class Interpreter {
 public:
     struct Options {
@@ -138,12 +142,15 @@ public:
         _ts* previous_ = nullptr;
         Interpreter* previous_current_ = nullptr;
         mi_heap_s* previous_heap_ = nullptr;
+        detail::LookupCache* previous_lookup_ = nullptr;
         bool outermost_ = false;
     };
 
 private:
     struct Impl; // the owners of the interpreter's C handles, in interpreter.cpp
     void check_owner() const;
+    /// healthy() without its shortcut; attached.
+    bool full_health_check();
 
     std::unique_ptr<Impl> impl_;
     std::int64_t id_ = -1;

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -16,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/heap.h"
 #include "executor/errors.h"
 
 namespace isolates::detail {
@@ -202,5 +204,10 @@ public:
 private:
     std::optional<Stored> value_; // written once, before the outcome
 };
+
+/// A new SharedState<T>, in one mimalloc block with its reference counts (see HeapAllocator).
+template <class T> std::shared_ptr<SharedState<T>> make_state() {
+    return std::allocate_shared<SharedState<T>>(base::HeapAllocator<SharedState<T>>());
+}
 
 } // namespace isolates::detail

@@ -5,11 +5,14 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <new>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "base/heap.h"
 #include "executor/detail/shared_state.h"
 #include "interp/interpreter.h"
 #include "interp/value.h"
@@ -18,14 +21,24 @@ namespace isolates::detail {
 
 class Task {
 public:
-    virtual ~Task() = default;
     /// Runs on a worker thread with `in` owned by it; resolves the state with the result or the
     /// exception. Never throws.
     virtual void run(Interpreter& in) noexcept = 0;
     virtual StateBase& state() noexcept = 0;
     virtual std::shared_ptr<StateBase> shared_state() const = 0;
 
+    /// `delete task` (a std::unique_ptr<Task>) ends the queue's or the worker's ownership: a
+    /// task made with its state in one block (make_state_task) lets go of that block, which
+    /// lives on while a Future holds it; any other task is destroyed and freed.
+    static void operator delete(Task* task, std::destroying_delete_t) noexcept { task->dispose(); }
+
     std::chrono::nanoseconds timeout{0}; // 0: none
+
+    virtual ~Task() = default; // run by dispose() only
+
+protected:
+    /// What `delete` does; called once.
+    virtual void dispose() noexcept = 0;
 };
 
 /// A task resolving a SharedState<T> with what `body(Interpreter&)` returns.
@@ -40,13 +53,65 @@ public:
     std::shared_ptr<StateBase> shared_state() const override { return state_; }
 
 private:
+    void dispose() noexcept override {
+        this->~BodyTask();
+        base::heap_free(this);
+    }
+
     std::shared_ptr<SharedState<T>> state_;
     Body body_;
 };
 
+/// A task running `body` for `state`; from mimalloc (made on the submitting thread, freed on a
+/// worker, which mimalloc does without a lock).
 template <class T, class Body>
 std::unique_ptr<Task> make_task(const std::shared_ptr<SharedState<T>>& state, Body body) {
-    return std::make_unique<BodyTask<T, Body>>(state, std::move(body));
+    void* memory = base::heap_allocate(sizeof(BodyTask<T, Body>));
+    try {
+        return std::unique_ptr<Task>(new (memory) BodyTask<T, Body>(state, std::move(body)));
+    } catch (...) {
+        base::heap_free(memory);
+        throw;
+    }
+}
+
+/// A SharedState<T> and the task that resolves it with `body(Interpreter&)`, in one mimalloc
+/// block with their reference counts: one allocation per submission. The task holds the block
+/// until it is deleted (run, drained or dropped), and destroys `body` then, so arguments do not
+/// live on with the Future.
+template <class T, class Body> class StateTask final : public Task {
+public:
+    explicit StateTask(Body body) : body_(std::in_place, std::move(body)) {}
+    void run(Interpreter& in) noexcept override {
+        resolve_with(state_, [&]() -> T { return (*body_)(in); });
+    }
+    StateBase& state() noexcept override { return state_; }
+    std::shared_ptr<StateBase> shared_state() const override {
+        return std::shared_ptr<StateBase>(self_, const_cast<SharedState<T>*>(&state_));
+    }
+
+    /// The state (for the Future) and the task (for the queue).
+    static std::pair<std::shared_ptr<SharedState<T>>, std::unique_ptr<Task>> make(Body body) {
+        auto block = std::allocate_shared<StateTask>(base::HeapAllocator<StateTask>(),
+                                                     std::move(body));
+        block->self_ = block;
+        std::shared_ptr<SharedState<T>> state(block, &block->state_);
+        return {std::move(state), std::unique_ptr<Task>(block.get())};
+    }
+
+private:
+    void dispose() noexcept override {
+        body_.reset();
+        std::shared_ptr<void> self = std::move(self_); // may free this block as it goes
+    }
+
+    SharedState<T> state_;
+    std::optional<Body> body_;
+    std::shared_ptr<void> self_; // the task's hold on its own block, until dispose()
+};
+
+template <class T, class Body> auto make_state_task(Body body) {
+    return StateTask<T, Body>::make(std::move(body));
 }
 
 } // namespace isolates::detail

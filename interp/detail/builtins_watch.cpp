@@ -20,6 +20,8 @@ int on_builtins_change(PyDict_WatchEvent event, PyObject*, PyObject*, PyObject*)
 BuiltinsWatch BuiltinsWatch::start() {
     BuiltinsWatch watch(PyDict_AddWatcher(&on_builtins_change));
     if (watch.watcher_ < 0) py::throw_error();
+    watch.key_ = py::Object::steal(PyUnicode_InternFromString(tampered_key));
+    if (!watch.key_) py::throw_error();
     PyObject* builtins = PyEval_GetBuiltins(); // borrowed
     if (!builtins || PyDict_Watch(watch.watcher_, builtins) < 0) py::throw_error();
     return watch;
@@ -30,16 +32,20 @@ BuiltinsWatch::~BuiltinsWatch() {
 }
 
 BuiltinsWatch::BuiltinsWatch(BuiltinsWatch&& other) noexcept
-    : watcher_(std::exchange(other.watcher_, -1)) {}
+    : watcher_(std::exchange(other.watcher_, -1)), key_(std::move(other.key_)) {}
 
 BuiltinsWatch& BuiltinsWatch::operator=(BuiltinsWatch&& other) noexcept {
     std::swap(watcher_, other.watcher_); // `other` clears what this held
+    std::swap(key_, other.key_);
     return *this;
 }
 
-bool BuiltinsWatch::tampered() noexcept {
+bool BuiltinsWatch::tampered() const noexcept {
     PyObject* state = PyInterpreterState_GetDict(PyInterpreterState_Get()); // borrowed
-    return state && PyDict_GetItemString(state, tampered_key) != nullptr;
+    if (!state || !key_) return false;
+    const int found = PyDict_Contains(state, key_.get());
+    if (found < 0) PyErr_Clear();
+    return found == 1;
 }
 
 } // namespace isolates::detail

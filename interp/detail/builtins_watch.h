@@ -22,13 +22,14 @@ public:
     BuiltinsWatch(const BuiltinsWatch&) = delete;
     BuiltinsWatch& operator=(const BuiltinsWatch&) = delete;
 
-    /// Whether a builtin of the attached interpreter was replaced or deleted since start();
+    /// With its interpreter attached: whether a builtin was replaced or deleted since start();
     /// never fails.
-    static bool tampered() noexcept;
+    bool tampered() const noexcept;
 
 private:
     explicit BuiltinsWatch(int watcher) noexcept : watcher_(watcher) {}
     int watcher_ = -1; // CPython's dict watcher id, per interpreter
+    py::Object key_;   // the state dict's key, made once (a lookup then hashes nothing)
 };
 
 } // namespace isolates::detail

@@ -406,6 +406,13 @@ TEST_CASE("Interpreter.healthy_detects_broken_builtins_and_modules" * doctest::t
         "import builtins\nbuiltins.__import__ = None",
         "import builtins\nbuiltins.__dict__.clear()",
         "import builtins\nbuiltins.print = None", // any replaced builtin would leak into later tasks
+        // healthy() checks in full only after sys.modules or sys.modules' binding changed
+        // (watched): every way of changing them is seen, from another Python thread too.
+        "import sys, types\nsys.modules['builtins'] = types.ModuleType('builtins')",
+        "import sys\ndel sys.modules['sys']",
+        "import sys, threading\nt = threading.Thread(target=sys.modules.clear)\nt.start()\nt.join()",
+        "import sys, threading\nt = threading.Thread(target=setattr, args=(sys, 'modules', {}))\n"
+        "t.start()\nt.join()",
     };
     for (const char* breaker : breakers) {
         Interpreter in;
