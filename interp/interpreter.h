@@ -22,6 +22,9 @@
 
 struct _ts; // PyThreadState
 struct mi_heap_s;
+namespace isolates::detail {
+struct OsslLibCtx;
+}
 
 namespace isolates {
 
@@ -30,6 +33,10 @@ public:
     struct Options {
         /// Extra sys.path entries for this interpreter, placed first.
         std::vector<std::string> sys_path;
+        /// Give the interpreter its own OpenSSL 3 library context, the default of the owning
+        /// thread while it runs there, so hashlib/ssl in parallel interpreters share no OpenSSL
+        /// objects (hashlib.sha256 then scales); false shares the process's one, as CPython does.
+        bool own_openssl_context = true;
     };
 
     /// Creates the interpreter on the calling thread, which becomes its owner.
@@ -124,6 +131,7 @@ public:
         _ts* previous_ = nullptr;
         Interpreter* previous_current_ = nullptr;
         mi_heap_s* previous_heap_ = nullptr;
+        detail::OsslLibCtx* previous_openssl_ = nullptr;
         bool outermost_ = false;
     };
 

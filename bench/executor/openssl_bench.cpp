@@ -1,0 +1,225 @@
+// openssl_bench: what one OpenSSL library context per interpreter buys and costs
+// (Interpreter::Options::own_openssl_context, on by default).
+//
+//   sha256 speedup 2w  wall time of 4 tasks of H hashlib.sha256 digests of a short message on a
+//                      1-worker pool / on a 2-worker pool: with a context per interpreter ("own"),
+//                      sharing OpenSSL's default one ("shared", the option off), and
+//                      ProcessPoolExecutor of the same Python (bench/executor/sha256_processpool.py)
+//   memory             resident memory of N interpreters that imported hashlib and hashed, with and
+//                      without their own context, each measured in a fresh process (this program
+//                      run again with --memory-probe), the difference per interpreter
+//
+// Each round runs all of them one after the other, so they see the same noise; figures are
+// medians over the rounds. Table on stdout, progress on stderr.
+//
+// usage: openssl_bench --json FILE --python PYTHON_EXE [--quick]
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <latch>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "isolates.h"
+
+#ifndef ISOLATES_BENCH_DIR
+#error "ISOLATES_BENCH_DIR must name bench/executor"
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void progress(const std::string& what) { std::fprintf(stderr, "  %s\n", what.c_str()); }
+
+std::string run(const std::string& command) {
+    FILE* pipe = popen(command.c_str(), "r");
+    if (!pipe) throw std::runtime_error("cannot run " + command);
+    std::string out;
+    char buffer[4096];
+    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
+    if (pclose(pipe) != 0) throw std::runtime_error("failed: " + command);
+    return out;
+}
+
+/// A flat JSON object of numbers, parsed with the embedded Python itself.
+std::map<std::string, double> parse_flat_json(const std::string& text) {
+    isolates::Interpreter in;
+    std::map<std::string, double> out;
+    for (const auto& [key, value] : in.call("json:loads", text).dict_items())
+        out[std::string(key.as_str())] = value.as_double();
+    return out;
+}
+
+isolates::InterpreterPoolExecutor::Options pool_options(std::size_t workers, bool own) {
+    isolates::InterpreterPoolExecutor::Options options;
+    options.workers = workers;
+    options.own_openssl_context = own;
+    options.sys_path = {ISOLATES_BENCH_DIR};
+    options.init_source = "from reference import hash_many";
+    return options;
+}
+
+double sha256_seconds(isolates::InterpreterPoolExecutor& pool, long hashes) {
+    std::vector<isolates::Future<isolates::Value>> futures;
+    const auto start = Clock::now();
+    for (int k = 0; k < 4; ++k) futures.push_back(pool.submit("__main__:hash_many", hashes));
+    for (auto& f : futures) f.get();
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double resident_kib() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return resident * (sysconf(_SC_PAGESIZE) / 1024.0);
+}
+
+/// --memory-probe own|shared N: prints the resident KiB that N more interpreters (each on its own
+/// thread, all alive at once, each having imported hashlib and hashed) add to a process that
+/// already runs one such interpreter.
+int memory_probe(bool own, int interpreters) {
+    isolates::Runtime runtime;
+    isolates::Interpreter::Options options;
+    options.own_openssl_context = own;
+    constexpr const char* use_hashlib = "import hashlib\nhashlib.sha256(b'warm').digest()\n";
+    isolates::Interpreter first(options); // the imports' shared caches, the default context
+    first.exec(use_hashlib);
+    const double before = resident_kib();
+    std::latch made(interpreters), measured(1);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < interpreters; ++k)
+        threads.emplace_back([&] {
+            isolates::Interpreter in(options);
+            in.exec(use_hashlib);
+            made.count_down();
+            measured.wait();
+        });
+    made.wait();
+    const double after = resident_kib();
+    measured.count_down();
+    for (auto& t : threads) t.join();
+    std::printf("%.1f\n", after - before);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string json_path, python;
+    bool quick = false;
+    for (int k = 1; k < argc; ++k) {
+        const std::string arg = argv[k];
+        if (arg == "--memory-probe" && k + 2 < argc)
+            return memory_probe(std::string(argv[k + 1]) == "own", std::atoi(argv[k + 2]));
+        if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
+        else if (arg == "--python" && k + 1 < argc) python = argv[++k];
+        else if (arg == "--quick") quick = true;
+        else json_path.clear(), k = argc;
+    }
+    if (json_path.empty() || python.empty()) {
+        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+        return 2;
+    }
+    const int rounds = quick ? 5 : 7;
+    const long hashes = quick ? 50'000 : 200'000;
+    constexpr int probe_interpreters = 8;
+
+    isolates::Runtime runtime;
+    std::map<std::string, double> figures;
+    std::map<std::string, std::vector<double>> runs;
+
+    isolates::InterpreterPoolExecutor own1(pool_options(1, true)), own2(pool_options(2, true));
+    isolates::InterpreterPoolExecutor shared1(pool_options(1, false)),
+        shared2(pool_options(2, false));
+    for (auto* pool : {&own1, &own2, &shared1, &shared2}) {
+        pool->wait_until_started();
+        sha256_seconds(*pool, hashes / 10); // warm-up: _hashlib imported, digests fetched
+    }
+    const std::string reference = "cd '" ISOLATES_BENCH_DIR "' && '" + python +
+                                  "' sha256_processpool.py --repeat 1 --hashes " +
+                                  std::to_string(hashes);
+    const std::string self = "'" + std::string(argv[0]) + "' --memory-probe ";
+    for (int r = 0; r < rounds; ++r) {
+        progress("round " + std::to_string(r + 1) + " of " + std::to_string(rounds) +
+                 ": sha256 on 1 and 2 workers (own, shared, processpool), memory (own, shared)");
+        runs["own_1w"].push_back(sha256_seconds(own1, hashes));
+        runs["own_2w"].push_back(sha256_seconds(own2, hashes));
+        runs["shared_1w"].push_back(sha256_seconds(shared1, hashes));
+        runs["shared_2w"].push_back(sha256_seconds(shared2, hashes));
+        const auto process = parse_flat_json(run(reference));
+        runs["processpool_1w"].push_back(process.at("sha256_s_1w.processpool"));
+        runs["processpool_2w"].push_back(process.at("sha256_s_2w.processpool"));
+        for (const char* kind : {"own", "shared"})
+            runs[std::string("rss_") + kind].push_back(
+                std::stod(run(self + kind + " " + std::to_string(probe_interpreters))));
+    }
+
+    for (const char* kind : {"own", "shared", "processpool"}) {
+        const std::string k = kind;
+        const double one = median(runs[k + "_1w"]), two = median(runs[k + "_2w"]);
+        figures["openssl.sha256_s_1w." + k] = one;
+        figures["openssl.sha256_s_2w." + k] = two;
+        figures["openssl.sha256_speedup_2w." + k] = one / two;
+    }
+    figures["openssl.own_speedup_vs_processpool"] =
+        figures["openssl.sha256_speedup_2w.own"] / figures["openssl.sha256_speedup_2w.processpool"];
+    for (const char* kind : {"own", "shared"})
+        figures[std::string("openssl.rss_kib_per_interpreter.") + kind] =
+            median(runs[std::string("rss_") + kind]) / probe_interpreters;
+    figures["openssl.context_kib_per_interpreter"] =
+        figures["openssl.rss_kib_per_interpreter.own"] -
+        figures["openssl.rss_kib_per_interpreter.shared"];
+
+    const std::string version = isolates::Runtime::python_version();
+    std::printf("OpenSSL context per interpreter, Python %s, %u cores, median of %d rounds%s\n\n",
+                version.c_str(), std::thread::hardware_concurrency(), rounds,
+                quick ? " (--quick)" : "");
+    std::printf("4 tasks of %ld hashlib.sha256 digests  sha256 1w  sha256 2w  speedup\n", hashes);
+    for (const auto& [kind, label] :
+         {std::pair{"own", "isolates, a context per interpreter"},
+          std::pair{"shared", "isolates, OpenSSL's default shared"},
+          std::pair{"processpool", "ProcessPoolExecutor"}}) {
+        const std::string k = kind;
+        std::printf("%-38s %9.3fs %9.3fs %7.2fx\n", label, figures["openssl.sha256_s_1w." + k],
+                    figures["openssl.sha256_s_2w." + k], figures["openssl.sha256_speedup_2w." + k]);
+    }
+    std::printf("\nown context: %.2fx ProcessPoolExecutor's speedup, %.2fx the shared one's\n",
+                figures["openssl.own_speedup_vs_processpool"],
+                figures["openssl.sha256_speedup_2w.own"] /
+                    figures["openssl.sha256_speedup_2w.shared"]);
+    std::printf("resident memory per interpreter that used hashlib (%d at once): %.0f KiB with "
+                "its own context, %.0f KiB sharing; the context: %.0f KiB\n",
+                probe_interpreters, figures["openssl.rss_kib_per_interpreter.own"],
+                figures["openssl.rss_kib_per_interpreter.shared"],
+                figures["openssl.context_kib_per_interpreter"]);
+
+    std::ofstream out(json_path);
+    out << "{\n";
+    bool first = true;
+    char number[64];
+    for (const auto& [key, value] : figures) {
+        std::snprintf(number, sizeof number, "%.6g", value);
+        out << (first ? "" : ",\n") << "  \"" << key << "\": " << number;
+        first = false;
+    }
+    out << ",\n  \"python\": \"" << version << "\"\n}\n";
+    if (!out) {
+        std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
+        return 1;
+    }
+    return 0;
+}
