@@ -58,8 +58,9 @@ std::string run(const std::string& command) {
 /// A flat JSON object of numbers, parsed with the embedded Python itself.
 std::map<std::string, double> parse_flat_json(const std::string& text) {
     isolates::Interpreter in;
+    const isolates::Value items = in.call("json:loads", text); // outlives the loop
     std::map<std::string, double> out;
-    for (const auto& [key, value] : in.call("json:loads", text).dict_items())
+    for (const auto& [key, value] : items.dict_items())
         out[std::string(key.as_str())] = value.as_double();
     return out;
 }
