@@ -7,7 +7,7 @@
 //                      ProcessPoolExecutor of the same Python (bench/executor/sha256_processpool.py)
 //   memory             resident memory of N interpreters that imported hashlib and hashed, with and
 //                      without their own context, each measured in a fresh process (this program
-//                      run again with --memory-probe), the difference per interpreter
+//                      run again with --memory-probe), per interpreter, and the difference
 //
 // Each round runs all of them one after the other, so they see the same noise; figures are
 // medians over the rounds. Table on stdout, progress on stderr.
@@ -21,8 +21,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <latch>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,31 +89,25 @@ double resident_kib() {
     return resident * (sysconf(_SC_PAGESIZE) / 1024.0);
 }
 
-/// --memory-probe own|shared N: prints the resident KiB that N more interpreters (each on its own
-/// thread, all alive at once, each having imported hashlib and hashed) add to a process that
-/// already runs one such interpreter.
+/// --memory-probe own|shared N: prints the resident KiB that N more interpreters (all alive at
+/// once, each having imported hashlib and hashed) add to a process that already runs one such
+/// interpreter. All on this thread: one thread's allocator, so the figure does not move with
+/// how many threads' heaps happen to have pages at hand.
 int memory_probe(bool own, int interpreters) {
     isolates::Runtime runtime;
     isolates::Interpreter::Options options;
     options.own_openssl_context = own;
     constexpr const char* use_hashlib = "import hashlib\nhashlib.sha256(b'warm').digest()\n";
-    isolates::Interpreter first(options); // the imports' shared caches, the default context
-    first.exec(use_hashlib);
+    std::vector<std::unique_ptr<isolates::Interpreter>> alive;
+    const auto make = [&] {
+        alive.push_back(std::make_unique<isolates::Interpreter>(options));
+        alive.back()->exec(use_hashlib);
+    };
+    make(); // the imports' shared caches, the default context
     const double before = resident_kib();
-    std::latch made(interpreters), measured(1);
-    std::vector<std::thread> threads;
-    for (int k = 0; k < interpreters; ++k)
-        threads.emplace_back([&] {
-            isolates::Interpreter in(options);
-            in.exec(use_hashlib);
-            made.count_down();
-            measured.wait();
-        });
-    made.wait();
-    const double after = resident_kib();
-    measured.count_down();
-    for (auto& t : threads) t.join();
-    std::printf("%.1f\n", after - before);
+    for (int k = 0; k < interpreters; ++k) make();
+    std::printf("%.1f\n", resident_kib() - before);
+    while (!alive.empty()) alive.pop_back(); // newest first
     return 0;
 }
 
