@@ -114,6 +114,10 @@ int memory_probe(bool own, int interpreters) {
 } // namespace
 
 int main(int argc, char** argv) {
+    const auto usage = [&] {
+        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+        return 2;
+    };
     std::string json_path, python;
     bool quick = false;
     for (int k = 1; k < argc; ++k) {
@@ -123,12 +127,9 @@ int main(int argc, char** argv) {
         if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
         else if (arg == "--python" && k + 1 < argc) python = argv[++k];
         else if (arg == "--quick") quick = true;
-        else json_path.clear(), k = argc;
+        else return usage();
     }
-    if (json_path.empty() || python.empty()) {
-        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-        return 2;
-    }
+    if (json_path.empty() || python.empty()) return usage();
     const int rounds = quick ? 5 : 7;
     const long hashes = quick ? 50'000 : 200'000;
     constexpr int probe_interpreters = 8;
