@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_figures.h"
 #include "isolates.h"
 
 #ifndef ISOLATES_BENCH_DIR
@@ -37,33 +38,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void progress(const std::string& what) { std::fprintf(stderr, "  %s\n", what.c_str()); }
-
-std::string run(const std::string& command) {
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    std::string out;
-    char buffer[4096];
-    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
-    if (pclose(pipe) != 0) throw std::runtime_error("failed: " + command);
-    return out;
-}
-
-/// A flat JSON object of numbers, parsed with the embedded Python itself.
-std::map<std::string, double> parse_flat_json(const std::string& text) {
-    isolates::Interpreter in;
-    const isolates::Value items = in.call("json:loads", text); // outlives the loop
-    std::map<std::string, double> out;
-    for (const auto& [key, value] : items.dict_items())
-        out[std::string(key.as_str())] = value.as_double();
-    return out;
-}
 
 isolates::InterpreterPoolExecutor::Options pool_options(std::size_t workers, bool own) {
     isolates::InterpreterPoolExecutor::Options options;
@@ -113,6 +88,8 @@ int memory_probe(bool own, int interpreters) {
 
 } // namespace
 
+using namespace isolates::bench;
+
 int main(int argc, char** argv) {
     const auto usage = [&] {
         std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
@@ -156,12 +133,12 @@ int main(int argc, char** argv) {
         runs["own_2w"].push_back(sha256_seconds(own2, hashes));
         runs["shared_1w"].push_back(sha256_seconds(shared1, hashes));
         runs["shared_2w"].push_back(sha256_seconds(shared2, hashes));
-        const auto process = parse_flat_json(run(reference));
+        const auto process = parse_flat_json(run_command(reference));
         runs["processpool_1w"].push_back(process.at("sha256_s_1w.processpool"));
         runs["processpool_2w"].push_back(process.at("sha256_s_2w.processpool"));
         for (const char* kind : {"own", "shared"})
             runs[std::string("rss_") + kind].push_back(
-                std::stod(run(self + kind + " " + std::to_string(probe_interpreters))));
+                std::stod(run_command(self + kind + " " + std::to_string(probe_interpreters))));
     }
 
     for (const char* kind : {"own", "shared", "processpool"}) {
@@ -203,17 +180,7 @@ int main(int argc, char** argv) {
                 figures["openssl.rss_kib_per_interpreter.shared"],
                 figures["openssl.context_kib_per_interpreter"]);
 
-    std::ofstream out(json_path);
-    out << "{\n";
-    bool first = true;
-    char number[64];
-    for (const auto& [key, value] : figures) {
-        std::snprintf(number, sizeof number, "%.6g", value);
-        out << (first ? "" : ",\n") << "  \"" << key << "\": " << number;
-        first = false;
-    }
-    out << ",\n  \"python\": \"" << version << "\"\n}\n";
-    if (!out) {
+    if (!write_figures(json_path, figures, version)) {
         std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
         return 1;
     }
