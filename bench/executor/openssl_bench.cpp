@@ -9,8 +9,9 @@
 //                      without their own context, each measured in a fresh process (this program
 //                      run again with --memory-probe), per interpreter, and the difference
 //
-// Each round runs all of them one after the other, so they see the same noise; figures are
-// medians over the rounds. Table on stdout, progress on stderr.
+// The memory probes first; then each round runs the sha256 measurements one after the other
+// (own and shared taking turns at going first), so they see the same noise. Figures are medians
+// over the rounds. Table on stdout, progress on stderr.
 //
 // usage: openssl_bench --json FILE --python PYTHON_EXE [--quick]
 
@@ -126,19 +127,27 @@ int main(int argc, char** argv) {
                                   "' sha256_processpool.py --repeat 1 --hashes " +
                                   std::to_string(hashes);
     const std::string self = "'" + std::string(argv[0]) + "' --memory-probe ";
-    for (int r = 0; r < rounds; ++r) {
-        progress("round " + std::to_string(r + 1) + " of " + std::to_string(rounds) +
-                 ": sha256 on 1 and 2 workers (own, shared, processpool), memory (own, shared)");
-        runs["own_1w"].push_back(sha256_seconds(own1, hashes));
-        runs["own_2w"].push_back(sha256_seconds(own2, hashes));
-        runs["shared_1w"].push_back(sha256_seconds(shared1, hashes));
-        runs["shared_2w"].push_back(sha256_seconds(shared2, hashes));
-        const auto process = parse_flat_json(run_command(reference));
-        runs["processpool_1w"].push_back(process.at("sha256_s_1w.processpool"));
-        runs["processpool_2w"].push_back(process.at("sha256_s_2w.processpool"));
+    progress("memory: " + std::to_string(rounds) + " probes of " +
+             std::to_string(probe_interpreters) + " interpreters each, own and shared");
+    for (int r = 0; r < rounds; ++r)
         for (const char* kind : {"own", "shared"})
             runs[std::string("rss_") + kind].push_back(
                 std::stod(run_command(self + kind + " " + std::to_string(probe_interpreters))));
+    for (int r = 0; r < rounds; ++r) {
+        progress("round " + std::to_string(r + 1) + " of " + std::to_string(rounds) +
+                 ": sha256 on 1 and 2 worker processes, then on 1 and 2 workers with own and "
+                 "shared contexts");
+        const auto process = parse_flat_json(run_command(reference));
+        runs["processpool_1w"].push_back(process.at("sha256_s_1w.processpool"));
+        runs["processpool_2w"].push_back(process.at("sha256_s_2w.processpool"));
+        // Let the worker processes' exit settle, and take turns at going first.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const bool own_first = r % 2 == 0;
+        for (const bool own : {own_first, !own_first}) {
+            const std::string k = own ? "own" : "shared";
+            runs[k + "_1w"].push_back(sha256_seconds(own ? own1 : shared1, hashes));
+            runs[k + "_2w"].push_back(sha256_seconds(own ? own2 : shared2, hashes));
+        }
     }
 
     for (const char* kind : {"own", "shared", "processpool"}) {
