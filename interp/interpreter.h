@@ -35,7 +35,8 @@ public:
         std::vector<std::string> sys_path;
         /// Give the interpreter its own OpenSSL 3 library context, the default of the owning
         /// thread while it runs there, so hashlib/ssl in parallel interpreters share no OpenSSL
-        /// objects (hashlib.sha256 then scales); false shares the process's one, as CPython does.
+        /// objects (hashlib.sha256 then scales); Python threads it starts keep the process's.
+        /// false shares the process's one, as CPython does. No effect without OpenSSL 3.
         bool own_openssl_context = true;
     };
 

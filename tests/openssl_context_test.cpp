@@ -109,6 +109,15 @@ TEST_CASE("OpenSslContext.teardown_frees_the_context_and_restores_the_default") 
         CHECK(OpenSslContext::live() == before + 1);
         CHECK(in.eval(hash_abc).as_str() == abc_sha256);
         in.exec("import ssl\ncontext = ssl.create_default_context()\n");
+        // A Python thread it starts keeps the process's default context, and hashes correctly
+        // with _hashlib's digests cached from either context.
+        in.exec("import hashlib, threading\n"
+                "out = []\n"
+                "t = threading.Thread(target=lambda: out.append("
+                "hashlib.sha256(b'abc').hexdigest() + hashlib.sha512(b'abc').hexdigest()))\n"
+                "t.start(); t.join()\n");
+        CHECK(in.eval("out[0][:64]").as_str() == abc_sha256);
+        CHECK(in.eval("out[0][64:] == hashlib.sha512(b'abc').hexdigest()").as_bool());
         CHECK(fetch_in(in).context != outside.context);
         CHECK(fetch_here().context == outside.context); // between calls: the thread's own again
     }
