@@ -74,7 +74,9 @@ void prepend_sys_path(const std::vector<std::string>& entries) {
 } // namespace
 
 Interpreter::Impl::Impl(const Options& options)
-    : interpreter(options.own_openssl_context), globals(main_globals()), builtins_watch(detail::BuiltinsWatch::start()) {
+    : interpreter(options.own_openssl_context),
+      globals(main_globals()),
+      builtins_watch(detail::BuiltinsWatch::start()) {
     prepend_sys_path(options.sys_path);
     interrupter.open(interpreter.thread_state());
 }
