@@ -58,6 +58,9 @@ public:
         /// After each task, check the interpreter (Interpreter::healthy()) and replace it with a
         /// fresh, re-initialised one when the task broke it.
         bool replace_unhealthy = true;
+        /// Give each worker's interpreter its own OpenSSL 3 library context
+        /// (Interpreter::Options::own_openssl_context), so hashlib.sha256 scales with workers.
+        bool own_openssl_context = true;
         /// Called on the worker with the exception a post()ed job threw (post() has no future to
         /// carry it). Unset: the exception's message is written to stderr.
         std::function<void(std::exception_ptr)> on_post_error;

@@ -81,7 +81,9 @@ void prepend_sys_path(const std::vector<std::string>& entries) {
 } // namespace
 
 Interpreter::Impl::Impl(const Options& options)
-    : globals(main_globals()), builtins_watch(detail::BuiltinsWatch::start()) {
+    : interpreter(options.own_openssl_context),
+      globals(main_globals()),
+      builtins_watch(detail::BuiltinsWatch::start()) {
     prepend_sys_path(options.sys_path);
     interrupter.open(interpreter.thread_state());
 }
@@ -110,11 +112,13 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
     previous_current_ = std::exchange(current_interpreter, &interpreter);
     previous_heap_ = base::exchange_current_heap(impl.heap.get());
     previous_lookup_ = detail::LookupCache::exchange_attached(&impl.lookup);
+    previous_openssl_ = impl.interpreter.openssl().make_default();
     impl.interrupter.call_begins();
 }
 
 Interpreter::Active::~Active() {
     if (!outermost_) return;
+    detail::OpenSslContext::restore_default(previous_openssl_);
     base::exchange_current_heap(previous_heap_);
     detail::LookupCache::exchange_attached(previous_lookup_);
     interpreter_.impl_->interrupter.call_ends();

@@ -23,6 +23,9 @@
 
 struct _ts; // PyThreadState
 struct mi_heap_s;
+namespace isolates::detail {
+struct OsslLibCtx;
+}
 
 namespace isolates {
 
@@ -35,6 +38,11 @@ public:
     struct Options {
         /// Extra sys.path entries for this interpreter, placed first.
         std::vector<std::string> sys_path;
+        /// Give the interpreter its own OpenSSL 3 library context, the default of the owning
+        /// thread while it runs there, so hashlib/ssl in parallel interpreters share no OpenSSL
+        /// objects (hashlib.sha256 then scales); Python threads it starts keep the process's.
+        /// false shares the process's one, as CPython does. No effect without OpenSSL 3.
+        bool own_openssl_context = true;
     };
 
     /// Creates the interpreter on the calling thread, which becomes its owner.
@@ -143,6 +151,7 @@ public:
         Interpreter* previous_current_ = nullptr;
         mi_heap_s* previous_heap_ = nullptr;
         detail::LookupCache* previous_lookup_ = nullptr;
+        detail::OsslLibCtx* previous_openssl_ = nullptr;
         bool outermost_ = false;
     };
 

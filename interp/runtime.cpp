@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "interp/builtin_modules.h"
+#include "interp/detail/libcrypto.h"
 #include "interp/detail/runtime_state.h"
 #include "base/sanitized.h"
 #include "interp/errors.h"
@@ -149,6 +150,9 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
     }
     check(Py_InitializeFromConfig(&config), config);
     PyConfig_Clear(&config);
+    // Once per process, asked of the main interpreter: where _hashlib's libcrypto is, so each
+    // sub-interpreter can get an OpenSSL context of its own (interp/detail/openssl_context.h).
+    detail::find_libcrypto();
 
     main_thread_state_ = PyEval_SaveThread();
     std::lock_guard lock(state_mutex);

@@ -59,6 +59,7 @@ bool Worker::make_interpreter() {
     try {
         Interpreter::Options interpreter_options;
         interpreter_options.sys_path = options.sys_path;
+        interpreter_options.own_openssl_context = options.own_openssl_context;
         interpreter_ = std::make_unique<Interpreter>(interpreter_options);
         for (const auto& module : options.init_modules) interpreter_->import_module(module);
         if (!options.init_source.empty()) interpreter_->exec(options.init_source);

@@ -41,7 +41,8 @@ PyStatus create_interpreter(PyThreadState** thread_state, const PyInterpreterCon
 }
 } // namespace
 
-SubInterpreter::SubInterpreter() {
+SubInterpreter::SubInterpreter(bool own_openssl_context)
+    : openssl_(own_openssl_context ? OpenSslContext::make() : OpenSslContext()) {
     PyInterpreterConfig config = {};
     config.use_main_obmalloc = 0;
     config.allow_fork = 0;
@@ -50,6 +51,7 @@ SubInterpreter::SubInterpreter() {
     config.allow_daemon_threads = 0;
     config.check_multi_interp_extensions = 1;
     config.gil = PyInterpreterConfig_OWN_GIL;
+    OpenSslDefault openssl(openssl_);
     const PyStatus status = create_interpreter(&thread_state_, config);
     if (PyStatus_Exception(status))
         throw PythonError("RuntimeError",
@@ -61,6 +63,7 @@ SubInterpreter::SubInterpreter() {
 SubInterpreter::~SubInterpreter() {
     if (!thread_state_) return;
     auto end = [this] {
+        OpenSslDefault openssl(openssl_); // atexit handlers and finalizers run Python code
         [[maybe_unused]] auto turn = take_lifecycle_turn();
         Py_EndInterpreter(thread_state_); // leaves no thread state attached
     };
@@ -74,10 +77,12 @@ SubInterpreter::~SubInterpreter() {
 }
 
 SubInterpreter::SubInterpreter(SubInterpreter&& other) noexcept
-    : thread_state_(std::exchange(other.thread_state_, nullptr)) {}
+    : openssl_(std::move(other.openssl_)),
+      thread_state_(std::exchange(other.thread_state_, nullptr)) {}
 
 SubInterpreter& SubInterpreter::operator=(SubInterpreter&& other) noexcept {
-    std::swap(thread_state_, other.thread_state_); // `other` ends what this held
+    std::swap(openssl_, other.openssl_); // `other` ends what this held
+    std::swap(thread_state_, other.thread_state_);
     return *this;
 }
 

@@ -7,19 +7,26 @@
 
 #include "interp/cpython.h"
 #include "interp/detail/detach_other.h"
+#include "interp/detail/openssl_context.h"
 
 namespace isolates::detail {
 
-/// Owns one sub-interpreter (PEP 684: its own GIL and object allocator) and the thread state it
-/// was created with. Make, attach and destroy it on one thread.
+/// Owns one sub-interpreter (PEP 684: its own GIL and object allocator), the thread state it
+/// was created with, and its OpenSSL library context if it has one. Make, attach and destroy it
+/// on one thread.
 class SubInterpreter {
 public:
     /// Creates the interpreter on the calling thread, which must have no thread state attached,
-    /// and leaves the new thread state attached. Throws PythonError when CPython refuses.
-    SubInterpreter();
+    /// and leaves the new thread state attached. With `own_openssl_context` (and OpenSSL 3
+    /// found), a new OpenSSL context is the thread's default while CPython makes it, so what it
+    /// imports meanwhile uses it; attach it again with openssl().make_default() around each
+    /// call. Throws PythonError when CPython refuses.
+    explicit SubInterpreter(bool own_openssl_context);
     /// Ends the interpreter, waiting for the non-daemon threads it started; its own thread
     /// state is attached for that if it is not already (any other is detached meanwhile and
-    /// attached again afterwards). Its Python objects must be gone by then.
+    /// attached again afterwards), and its OpenSSL context is the thread's default meanwhile.
+    /// Its Python objects must be gone by then. The OpenSSL context is freed last, once the
+    /// thread's previous default is back.
     ~SubInterpreter();
     SubInterpreter(SubInterpreter&& other) noexcept;
     SubInterpreter& operator=(SubInterpreter&& other) noexcept;
@@ -31,6 +38,8 @@ public:
     PyInterpreterState* state() const noexcept;
     /// CPython's id of the interpreter (as in concurrent.interpreters).
     std::int64_t id() const noexcept;
+    /// The interpreter's own OpenSSL context, or none (it then shares the thread's default).
+    const OpenSslContext& openssl() const noexcept { return openssl_; }
 
     /// Runs `work` with this interpreter's thread state attached, detaching any other for the
     /// while. `work` must not throw.
@@ -40,12 +49,14 @@ public:
             return;
         }
         DetachOther other;
+        OpenSslDefault openssl(openssl_);
         PyEval_RestoreThread(thread_state_);
         work();
         PyEval_SaveThread();
     }
 
 private:
+    OpenSslContext openssl_; // first: outlives the interpreter
     PyThreadState* thread_state_ = nullptr;
 };
 
