@@ -1,7 +1,6 @@
 #pragma once
 // What every benchmark program needs besides its measurements: medians, running a CPython
 // reference as a subprocess, reading its flat JSON, and writing the figures for bench/run_all.sh.
-// (executor_bench still carries its own copies; it can switch to these.)
 
 #include <algorithm>
 #include <cstdio>

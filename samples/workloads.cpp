@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_figures.h" // median, run_command, write_figures
 #include "isolates.h"
 
 #ifndef ISOLATES_SAMPLES_DIR
@@ -43,6 +44,8 @@
 
 namespace {
 
+using isolates::bench::median;
+using isolates::bench::run_command;
 using Clock = std::chrono::steady_clock;
 
 struct Sizes {
@@ -70,12 +73,6 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 std::vector<int> parse_workers(const std::string& list) {
     std::vector<int> out;
     std::size_t start = 0;
@@ -86,16 +83,6 @@ std::vector<int> parse_workers(const std::string& list) {
         out.push_back(w);
         start = end + 1;
     }
-    return out;
-}
-
-std::string run_command(const std::string& command) {
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    std::string out;
-    char buffer[4096];
-    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
-    if (pclose(pipe) != 0) throw std::runtime_error("failed: " + command);
     return out;
 }
 
@@ -298,19 +285,9 @@ int main(int argc, char** argv) {
         }
     }
 
-    if (!json_path.empty()) {
-        std::ofstream out(json_path);
-        out << "{\n";
-        char number[64];
-        for (const auto& [key, value] : figures) {
-            std::snprintf(number, sizeof number, "%.6g", value);
-            out << "  \"" << key << "\": " << number << ",\n";
-        }
-        out << "  \"python\": \"" << version << "\"\n}\n";
-        if (!out) {
-            std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
-            return 1;
-        }
+    if (!json_path.empty() && !isolates::bench::write_figures(json_path, figures, version)) {
+        std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
+        return 1;
     }
     return 0;
 }

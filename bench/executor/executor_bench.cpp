@@ -32,6 +32,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/bench_figures.h"
 #include "isolates.h"
 
 #ifndef ISOLATES_BENCH_DIR
@@ -40,16 +41,11 @@
 
 namespace {
 
+using namespace isolates::bench;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 template <class F> double median_of(int repeat, F&& run) {
@@ -112,32 +108,12 @@ double cpu_seconds(isolates::InterpreterPoolExecutor& pool, const char* target, 
     return seconds_since(start);
 }
 
-/// What `command` (a run of reference.py) prints on stdout; throws if it fails.
-std::string command_output(const std::string& command) {
-    FILE* pipe = popen(command.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    std::string out;
-    char buffer[4096];
-    while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
-    if (pclose(pipe) != 0) throw std::runtime_error("reference run failed: " + command);
-    return out;
-}
-
 std::string run_reference(const std::string& python, int tasks, long long count, long hashes,
                           int repeat, bool freethreaded) {
-    return command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
+    return run_command("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --tasks " +
                           std::to_string(tasks) + " --count " + std::to_string(count) +
                           " --hashes " + std::to_string(hashes) + " --repeat " +
                           std::to_string(repeat) + (freethreaded ? " --freethreaded" : ""));
-}
-
-/// The reference's flat JSON object of numbers, parsed with the embedded Python itself.
-std::map<std::string, double> parse_flat_json(const std::string& text) {
-    isolates::Interpreter in;
-    isolates::Value items = in.call("json:loads", text);
-    std::map<std::string, double> out;
-    for (const auto& [key, value] : items.dict_items()) out[std::string(key.as_str())] = value.as_double();
-    return out;
 }
 
 // --- map (issue 12) ----------------------------------------------------------------------------
@@ -170,7 +146,7 @@ double map_seconds(isolates::InterpreterPoolExecutor& pool, const char* target,
 /// One timed ProcessPoolExecutor.map run of reference.py (its own process, pool warmed first).
 double processpool_map_rate(const std::string& python) {
     const std::string out =
-        command_output("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
+        run_command("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
                        std::to_string(map_trivial_items) + " --map-chunksize " +
                        std::to_string(map_trivial_chunksize));
     return parse_flat_json(out).at("map_items_per_s.processpool");
@@ -333,17 +309,7 @@ int main(int argc, char** argv) {
 
     print_map(figures, map_repeat);
 
-    std::ofstream out(json_path);
-    out << "{\n";
-    bool first = true;
-    char number[64];
-    for (const auto& [key, value] : figures) {
-        std::snprintf(number, sizeof number, "%.6g", value);
-        out << (first ? "" : ",\n") << "  \"" << key << "\": " << number;
-        first = false;
-    }
-    out << ",\n  \"python\": \"" << version << "\"\n}\n";
-    if (!out) {
+    if (!write_figures(json_path, figures, version)) {
         std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
         return 1;
     }
