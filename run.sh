@@ -402,7 +402,7 @@ case $cmd in
         echo "== $variant"
       fi
       header "$i"
-      if build_for "$i"; then
+      if build_for "$i" test-programs; then
         run_tests_for "$i" "$@"
       else
         # Counted as a failure so the final line alone tells CI something is wrong.
