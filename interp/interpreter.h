@@ -23,14 +23,12 @@
 
 struct _ts; // PyThreadState
 struct mi_heap_s;
-namespace isolates::detail {
-struct OsslLibCtx;
-}
 
 namespace isolates {
 
 namespace detail {
 class LookupCache;
+struct OsslLibCtx;
 }
 
 class Interpreter {

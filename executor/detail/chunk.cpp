@@ -26,16 +26,14 @@ std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& 
                                                  std::shared_ptr<const std::string> target,
                                                  std::vector<Value> items, std::size_t first,
                                                  bool unpack) {
-    auto state = std::make_shared<SharedState<Value>>();
-    pool.enqueue(make_task(state,
-                           [target = std::move(target), items = std::move(items), first,
-                            unpack](Interpreter& in) -> Value {
-                               auto [results, failure] = in.call_each(*target, items, unpack);
-                               if (failure)
-                                   throw ChunkFailure(results, name_item(failure, first + results.size()));
-                               return std::move(results);
-                           }),
-                 {});
+    auto [state, task] = make_state_task<Value>(
+        [target = std::move(target), items = std::move(items), first,
+         unpack](Interpreter& in) -> Value {
+            auto [results, failure] = in.call_each(*target, items, unpack);
+            if (failure) throw ChunkFailure(results, name_item(failure, first + results.size()));
+            return std::move(results);
+        });
+    pool.enqueue(std::move(task), {});
     return state;
 }
 

@@ -29,7 +29,7 @@ public:
 
     /// `delete task` (a std::unique_ptr<Task>) ends the queue's or the worker's ownership: a
     /// task made with its state in one block (make_state_task) lets go of that block, which
-    /// lives on while a Future holds it; any other task is destroyed and freed.
+    /// lives on while a Future holds it.
     static void operator delete(Task* task, std::destroying_delete_t) noexcept { task->dispose(); }
 
     std::chrono::nanoseconds timeout{0}; // 0: none
@@ -40,40 +40,6 @@ protected:
     /// What `delete` does; called once.
     virtual void dispose() noexcept = 0;
 };
-
-/// A task resolving a SharedState<T> with what `body(Interpreter&)` returns.
-template <class T, class Body> class BodyTask final : public Task {
-public:
-    BodyTask(std::shared_ptr<SharedState<T>> state, Body body)
-        : state_(std::move(state)), body_(std::move(body)) {}
-    void run(Interpreter& in) noexcept override {
-        resolve_with(*state_, [&]() -> T { return body_(in); });
-    }
-    StateBase& state() noexcept override { return *state_; }
-    std::shared_ptr<StateBase> shared_state() const override { return state_; }
-
-private:
-    void dispose() noexcept override {
-        this->~BodyTask();
-        base::heap_free(this);
-    }
-
-    std::shared_ptr<SharedState<T>> state_;
-    Body body_;
-};
-
-/// A task running `body` for `state`; from mimalloc (made on the submitting thread, freed on a
-/// worker, which mimalloc does without a lock).
-template <class T, class Body>
-std::unique_ptr<Task> make_task(const std::shared_ptr<SharedState<T>>& state, Body body) {
-    void* memory = base::heap_allocate(sizeof(BodyTask<T, Body>));
-    try {
-        return std::unique_ptr<Task>(new (memory) BodyTask<T, Body>(state, std::move(body)));
-    } catch (...) {
-        base::heap_free(memory);
-        throw;
-    }
-}
 
 /// A SharedState<T> and the task that resolves it with `body(Interpreter&)`, in one mimalloc
 /// block with their reference counts: one allocation per submission. The task holds the block
