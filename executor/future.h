@@ -94,7 +94,25 @@ public:
 
     /// An invalid future (valid() is false); every other method needs a valid one.
     Future() = default;
-    explicit Future(std::shared_ptr<detail::SharedState<T>> state) : state_(std::move(state)) {}
+    explicit Future(std::shared_ptr<detail::SharedState<T>> state) : state_(std::move(state)) {
+        if (state_) state_->add_future();
+    }
+    Future(const Future& other) : state_(other.state_) {
+        if (state_) state_->add_future();
+    }
+    Future(Future&& other) noexcept = default;
+    Future& operator=(const Future& other) {
+        if (this != &other) *this = Future(other);
+        return *this;
+    }
+    Future& operator=(Future&& other) noexcept {
+        if (this != &other) {
+            drop();
+            state_ = std::move(other.state_);
+        }
+        return *this;
+    }
+    ~Future() { drop(); }
 
     bool valid() const noexcept { return state_ != nullptr; }
     /// Resolved (value, exception or cancelled)? Lock-free, never blocks.
@@ -108,10 +126,26 @@ public:
                                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
     }
     /// Blocks until resolved, then returns a copy of the value or rethrows the exception.
-    /// Never call it on a pool worker for a task queued behind it on the same worker.
-    T get() const {
-        if constexpr (std::is_void_v<T>) state_->get();
-        else return state_->get();
+    /// Never call it on a pool worker for a task queued behind it on the same worker. Throws
+    /// UsageError on an invalid future.
+    T get() const& {
+        if constexpr (std::is_void_v<T>) checked().get();
+        else return checked().get();
+    }
+    /// get() that consumes this future (`pool.submit(...).get()`, `std::move(f).get()`): the value
+    /// is moved out, not copied, when no other copy of this future exists (else copied). This
+    /// future is invalid afterwards (valid() false; a second get() throws UsageError), whichever
+    /// happened, and whether it returns or throws.
+    T get() && {
+        Future self(std::move(*this)); // its destructor drops this handle, even on a throw
+        auto& state = self.checked();
+        if constexpr (std::is_void_v<T>) {
+            state.get();
+        } else {
+            state.wait();
+            if (state.sole_future()) return state.take();
+            return state.get();
+        }
     }
     /// Resolves the future with CancelledError unless it is resolved already, and stops the task:
     /// a pending task never runs; a running Python call gets KeyboardInterrupt raised in it. A C++
@@ -194,6 +228,21 @@ public:
 
 private:
     template <class U> friend class Future;
+
+    /// The state; UsageError when this future is invalid.
+    detail::SharedState<T>& checked() const {
+        if (!state_)
+            throw UsageError("get() on an invalid Future: default-constructed, or consumed by an "
+                             "earlier get() on an rvalue (std::move(future).get())");
+        return *state_;
+    }
+    void drop() noexcept {
+        if (state_) {
+            state_->drop_future();
+            state_.reset();
+        }
+    }
+
     std::shared_ptr<detail::SharedState<T>> state_;
 };
 
@@ -229,7 +278,8 @@ template <class T> auto when_all(std::vector<Future<T>> futures) {
                 } else {
                     R values;
                     values.reserve(join->futures.size());
-                    for (auto& f : join->futures) values.push_back(f.get());
+                    // Each future is consumed: its value moves when the caller kept no copy.
+                    for (auto& f : join->futures) values.push_back(std::move(f).get());
                     return values;
                 }
             });

@@ -19,7 +19,7 @@ Future<std::vector<Value>> InterpreterPoolExecutor::map_items(std::string_view t
                                                               const MapOptions& options) {
     detail::check_map_options(options);
     impl_->lifecycle.check_accepting();
-    auto join = detail::MapJoin::make();
+    auto join = detail::MapJoin::make(items.size_hint());
     Future<std::vector<Value>> result(join->result());
     if (options.timeout.count() > 0)
         impl_->timer.schedule(std::chrono::steady_clock::now() + options.timeout, join->result(),

@@ -256,6 +256,19 @@ std::span<const Value> Value::items() const {
     }
 }
 
+void Value::move_items_into(std::vector<Value>& out) && {
+    const std::span<const Value> shared = items();
+    // Acquire pairs with release(): every other owner's last use of the node happens-before the
+    // items move. No new owner can appear while this Value is the only one.
+    if (u_.node->refs.load(std::memory_order_acquire) == 1) {
+        Value* own = u_.node->payload<Value>();
+        for (std::size_t k = 0; k < shared.size(); ++k) out.push_back(std::move(own[k]));
+    } else {
+        out.insert(out.end(), shared.begin(), shared.end());
+    }
+    *this = Value();
+}
+
 std::span<const std::pair<Value, Value>> Value::dict_items() const {
     if (kind() != Kind::dict) wrong_kind("dict");
     return {u_.node->payload<std::pair<Value, Value>>(), u_.node->size};

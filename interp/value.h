@@ -121,6 +121,9 @@ public:
     std::span<const std::byte> as_bytes() const;
     /// Items of a tuple, list, set or frozenset, in order.
     std::span<const Value> items() const;
+    /// Appends the items of a tuple, list, set or frozenset to `out`, moved when this Value is
+    /// the only owner of its container (else copied), and leaves this Value None.
+    void move_items_into(std::vector<Value>& out) &&;
     /// Items of a dict, in insertion order.
     std::span<const std::pair<Value, Value>> dict_items() const;
     /// Item i of a tuple or list; throws std::out_of_range past the end.

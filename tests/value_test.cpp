@@ -93,6 +93,25 @@ TEST_CASE("Value.containers_convert_to_and_from_cpp") {
                          "expected a tuple of 2 items, got tuple of 3 items", ConversionError);
 }
 
+TEST_CASE("Value.move_items_into_leaves_other_owners_their_items") {
+    const Value expected = Value::tuple({Value::str("first"), 2, Value::bytes("third")});
+    Value sole = Value::tuple({Value::str("first"), 2, Value::bytes("third")});
+    std::vector<Value> out{Value(0)};
+    std::move(sole).move_items_into(out); // the only owner: items moved
+    CHECK(sole.is_none());
+    CHECK(Value::list(out) == Value::list({0, Value::str("first"), 2, Value::bytes("third")}));
+
+    Value shared = expected;
+    out.clear();
+    std::move(shared).move_items_into(out); // `expected` shares the tuple: items copied
+    CHECK(shared.is_none());
+    CHECK(Value::tuple(out) == expected);
+    CHECK(expected[0].as_str() == "first"); // still whole
+    CHECK(expected[2].as_bytes().size() == 5);
+    CHECK_THROWS_AS(Value(7).move_items_into(out), ConversionError);
+    CHECK(out.size() == 3);
+}
+
 TEST_CASE("Value.identity_is_structural") {
     CHECK(Value::floating(NAN) == Value::floating(NAN));
     CHECK_FALSE(Value::floating(0.0) == Value::floating(-0.0));

@@ -18,6 +18,9 @@ public:
     /// (after appending what was left, possibly nothing). Rethrows what the range or a
     /// conversion throws. Not thread-safe: one puller at a time.
     virtual bool pull(std::vector<Value>& out, std::size_t n) = 0;
+    /// How many items the whole input holds when it knows (a sized range), else 0; before any
+    /// pull. Only a hint for reserving memory.
+    virtual std::size_t size_hint() const { return 0; }
 };
 
 /// An ItemSource over a view: an item is read exactly when it is pulled (the iterator is advanced
@@ -40,6 +43,10 @@ public:
             read_ = true;
         }
         return true;
+    }
+    std::size_t size_hint() const override {
+        if constexpr (std::ranges::sized_range<const V>) return std::ranges::size(view_);
+        else return 0;
     }
 
 private:

@@ -6,8 +6,9 @@
 
 namespace isolates::detail {
 
-std::shared_ptr<MapJoin> MapJoin::make() {
+std::shared_ptr<MapJoin> MapJoin::make(std::size_t expected_items) {
     std::shared_ptr<MapJoin> join(new MapJoin());
+    join->values_.reserve(expected_items);
     // Weak: the chunks' callbacks keep the join alive while any chunk is pending; once none is,
     // there is nothing left to cancel.
     join->result_->on_done([weak = std::weak_ptr<MapJoin>(join)] {
@@ -68,6 +69,7 @@ void MapJoin::chunk_done(std::size_t index) {
         cancel_from(index + 1);
         lock.lock();
     }
+    join_done_prefix(lock);
     try_resolve(lock);
 }
 
@@ -75,9 +77,34 @@ void MapJoin::cancel_from(std::size_t from) {
     std::vector<std::shared_ptr<SharedState<Value>>> later;
     {
         std::lock_guard lock(mutex_);
-        if (from < chunks_.size()) later.assign(chunks_.begin() + static_cast<std::ptrdiff_t>(from), chunks_.end());
+        for (std::size_t k = from; k < chunks_.size(); ++k)
+            if (chunks_[k]) later.push_back(chunks_[k]); // joined ones are null, and done
     }
     for (auto& chunk : later) chunk->cancel();
+}
+
+void MapJoin::join_done_prefix(std::unique_lock<std::mutex>& lock) {
+    // A failure before the end makes values_ useless; chunks after a failure are never joined,
+    // so chunks_[first_failed_] stays for try_resolve.
+    while (!joining_ && !resolving_ && !failed_ && joined_ < prefix_done_) {
+        joining_ = true;
+        const std::size_t end = prefix_done_;
+        std::vector<std::shared_ptr<SharedState<Value>>> batch;
+        batch.reserve(end - joined_);
+        for (std::size_t k = joined_; k < end; ++k) batch.push_back(std::move(chunks_[k]));
+        const std::size_t all_items = sealed_ ? items_ : 0;
+        lock.unlock();
+        if (values_.capacity() < all_items) values_.reserve(all_items);
+        for (auto& chunk : batch) {
+            // The join is a chunk's only reader: its tuple's items move out, no reference
+            // counts, and the tuple is freed now, on this thread.
+            chunk->take().move_items_into(values_);
+            chunk.reset();
+        }
+        lock.lock();
+        joined_ = end;
+        joining_ = false;
+    }
 }
 
 void MapJoin::try_resolve(std::unique_lock<std::mutex>& lock) {
@@ -86,25 +113,19 @@ void MapJoin::try_resolve(std::unique_lock<std::mutex>& lock) {
         resolving_ = true;
         const std::exception_ptr error = chunk_error(*chunks_[first_failed_]);
         // Later chunks are cancelled or resolved already; their results are no longer needed.
+        // values_ may still be filled by a joining thread: it stays with the join.
         std::vector<std::shared_ptr<SharedState<Value>>> release;
         release.swap(chunks_);
         done_.clear();
         lock.unlock();
         release.clear();
         result_->fail(error);
-    } else if (!failed_ && sealed_ && prefix_done_ == chunks_.size()) {
+    } else if (!failed_ && sealed_ && !joining_ && joined_ == chunks_.size()) {
         resolving_ = true;
-        std::vector<std::shared_ptr<SharedState<Value>>> chunks;
-        chunks.swap(chunks_);
+        std::vector<Value> values = std::move(values_);
+        chunks_.clear();
         done_.clear();
-        const std::size_t items = items_;
         lock.unlock();
-        std::vector<Value> values;
-        values.reserve(items);
-        for (auto& chunk : chunks) {
-            for (const Value& value : chunk->get().items()) values.push_back(value);
-            chunk.reset(); // frees the chunk's tuple early
-        }
         result_->set_value(std::move(values));
     }
 }

@@ -138,7 +138,7 @@ bool MapStreamState::advance() {
     }
     Chunk chunk = take_next();
     if (chunk.state->outcome() == Outcome::value) {
-        results_ = chunk.state->get();
+        results_ = chunk.state->take(); // the stream is the chunk's only reader
     } else {
         try {
             std::rethrow_exception(chunk.state->error());

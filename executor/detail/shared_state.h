@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -156,6 +157,21 @@ public:
     /// The exception it was resolved with, or nullptr. Only after ready().
     std::exception_ptr error() const noexcept { return error_; }
 
+    /// A Future handle to this state was made (Future counts its handles; see sole_future()).
+    void add_future() noexcept {
+        // Relaxed: a handle is made from one that exists (or by the code that made the state,
+        // before it hands the future out), so the count cannot rise from 1 behind a sole owner.
+        futures_.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// A Future handle to this state went away.
+    void drop_future() noexcept {
+        // Release pairs with sole_future's acquire: what a handle read of the value is done
+        // before the last remaining handle moves the value out.
+        futures_.fetch_sub(1, std::memory_order_release);
+    }
+    /// Whether the caller's Future is the only handle left, so no other can read the value.
+    bool sole_future() const noexcept { return futures_.load(std::memory_order_acquire) == 1; }
+
 protected:
     /// Runs `store` and resolves, unless resolved already; then runs the callbacks outside the
     /// lock.
@@ -180,6 +196,7 @@ private:
     mutable int waiters_ = 0;                       // guarded by mutex_
     std::atomic<Outcome> outcome_{Outcome::pending}; // written under mutex_, read anywhere
     std::atomic<bool> stop_requested_{false};
+    std::atomic<std::uint32_t> futures_{0};        // Future handles alive
     std::exception_ptr error_;                      // written once, before outcome_
     std::vector<std::function<void()>> callbacks_;  // guarded by mutex_
     Runner* runner_ = nullptr;                      // guarded by mutex_
@@ -199,6 +216,13 @@ public:
         wait();
         if (outcome() != Outcome::value) std::rethrow_exception(error());
         return *value_;
+    }
+    /// Waits, then moves the value out or rethrows the exception. For the value's last reader
+    /// only (a sole Future, a map joining its chunks): the stored value is moved-from afterwards.
+    Stored take() {
+        wait();
+        if (outcome() != Outcome::value) std::rethrow_exception(error());
+        return std::move(*value_);
     }
 
 private:

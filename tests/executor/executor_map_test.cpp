@@ -109,6 +109,30 @@ TEST_CASE("Map.chunks_keep_input_order_whether_or_not_they_divide_it" * doctest:
     CHECK(pool.map("__main__:square", std::vector<int>{}, chunks_of(3)).get().empty());
 }
 
+TEST_CASE("Map.results_are_joined_whole_from_sized_and_unsized_inputs" * doctest::timeout(60)) {
+    InterpreterPoolExecutor pool(with_helpers(2));
+    const auto check = [](const std::vector<Value>& results, int n) {
+        REQUIRE(results.size() == static_cast<std::size_t>(n));
+        for (int k = 0; k < n; ++k) CHECK(results[k].as_str() == std::to_string(k));
+    };
+    // Boxed results (str) moved out of many chunks; a sized input reserves the result once, a
+    // filtered view (no size) grows it.
+    const int n = 5000;
+    check(pool.map("builtins:str", numbers(n), chunks_of(7)).get(), n);
+    auto unsized = std::views::iota(0, 2 * n) | std::views::filter([](int k) { return k % 2 == 0; });
+    static_assert(!std::ranges::sized_range<decltype(unsized)>);
+    std::vector<Value> halves = pool.map("__main__:square", unsized, chunks_of(13)).get();
+    REQUIRE(halves.size() == static_cast<std::size_t>(n));
+    for (int k = 0; k < n; ++k) CHECK(halves[k].as_int64() == 4LL * k * k);
+
+    // A second copy of the future keeps the whole value when the first is consumed.
+    Future<std::vector<Value>> first = pool.map("builtins:str", numbers(n), chunks_of(100));
+    const Future<std::vector<Value>> second = first;
+    check(std::move(first).get(), n);
+    CHECK_FALSE(first.valid());
+    check(second.get(), n);
+}
+
 TEST_CASE("Map.bad_options_are_usage_errors" * doctest::timeout(30)) {
     InterpreterPoolExecutor pool(with_helpers(1));
     CHECK_THROWS_WITH_AS(pool.map("__main__:square", numbers(3), chunks_of(0)),

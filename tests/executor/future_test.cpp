@@ -62,6 +62,38 @@ TEST_CASE("Future.get_returns_value_or_rethrows" * doctest::timeout(10)) {
     CHECK_FALSE(Future<int>().valid());
 }
 
+TEST_CASE("Future.rvalue_get_moves_the_value_of_a_sole_future_and_consumes_it" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<std::vector<int>>();
+    std::thread resolver([state = state] { state->set_value(std::vector<int>(1000, 7)); });
+    resolver.join();
+    const int* stored = state->get().data();
+    const std::vector<int> moved = std::move(future).get();
+    CHECK(moved.size() == 1000);
+    CHECK(moved.data() == stored); // moved out of the state, not copied
+    CHECK_FALSE(future.valid());
+    CHECK_THROWS_AS(std::move(future).get(), UsageError);
+    CHECK_THROWS_WITH_AS(future.get(), doctest::Contains("invalid Future"), UsageError);
+}
+
+TEST_CASE("Future.rvalue_get_copies_while_another_copy_can_read_the_value" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<std::vector<int>>();
+    state->set_value(std::vector<int>(1000, 7));
+    const Future<std::vector<int>> kept = future;
+    const std::vector<int> copied = std::move(future).get();
+    CHECK(copied.data() != state->get().data());
+    CHECK_FALSE(future.valid());
+    CHECK(kept.get() == copied); // the other copy still reads the whole value
+    Future<std::vector<int>> last = kept; // `kept` and `last`: two handles, so still a copy
+    CHECK(std::move(last).get().size() == 1000);
+    CHECK(kept.get().size() == 1000);
+
+    auto [failing, failed] = make_pending<std::vector<int>>();
+    failing->fail(std::make_exception_ptr(std::runtime_error("boom")));
+    CHECK_THROWS_WITH_AS(std::move(failed).get(), "boom", std::runtime_error);
+    CHECK_FALSE(failed.valid()); // consumed on a throw too
+    CHECK_THROWS_AS(Future<void>().get(), UsageError);
+}
+
 TEST_CASE("Future.cancel_resolves_once_with_cancelled_error" * doctest::timeout(10)) {
     auto [state, future] = make_pending<void>();
     CHECK(future.cancel());
