@@ -9,6 +9,9 @@
 
 #include "interp/builtin_modules.h"
 #include "interp/detail/libcrypto.h"
+#if PY_VERSION_HEX < 0x030D0000
+#include "interp/detail/keyword_tuples_312.h"
+#endif
 #include "interp/detail/runtime_state.h"
 #include "base/sanitized.h"
 #include "interp/errors.h"
@@ -176,6 +179,12 @@ Runtime::~Runtime() {
         interpreters_gone.wait(lock, [] { return interpreter_count == 0; });
     }
     PyEval_RestoreThread(static_cast<PyThreadState*>(main_thread_state_));
+#if PY_VERSION_HEX < 0x030D0000 && !ISOLATES_SANITIZED
+    // CPython 3.12.0-3.12.3 would free sub-interpreters' keyword tuples in the main interpreter
+    // (interp/detail/keyword_tuples_312.h). Sanitizer builds use malloc for every interpreter,
+    // whose free() takes any of them: nothing to keep there, and nothing left for LeakSanitizer.
+    isolates_keep_parser_keyword_tuples();
+#endif
     Py_FinalizeEx();
 }
 

@@ -8,7 +8,6 @@
 #include <string>
 #include <thread>
 
-#include "interp/cpython.h" // PY_VERSION_HEX
 #include "executor/interpreter_pool_executor.h"
 #include "interp/detail/libcrypto.h"
 #include "interp/detail/openssl_context.h"
@@ -56,14 +55,6 @@ bool have_openssl3() {
     return false;
 }
 
-/// The cases that also fetch on the test's main thread, outside any interpreter (fetch_here):
-/// on CPython 3.12, running any of them made Py_FinalizeEx crash in the main interpreter's tuple
-/// free list at the end of the run (a foreign tuple in it). Not understood yet: skipped there.
-bool may_fetch_outside_interpreters() {
-    if (PY_VERSION_HEX >= 0x030D0000) return have_openssl3();
-    MESSAGE("skipped on CPython 3.12: open crash at Py_FinalizeEx after this case (README)");
-    return false;
-}
 } // namespace
 
 TEST_SUITE("OpenSslContext") {
@@ -82,7 +73,7 @@ TEST_CASE("OpenSslContext.finds_the_libcrypto_of_hashlib") {
 
 TEST_CASE("OpenSslContext.two_interpreters_on_two_threads_hold_distinct_EVP_MDs" *
           doctest::timeout(120)) {
-    if (!may_fetch_outside_interpreters()) return;
+    if (!have_openssl3()) return;
     const Fetched shared = fetch_here(); // this thread keeps the process default
     Fetched fetched[2];
     std::string digests[2];
@@ -111,7 +102,7 @@ TEST_CASE("OpenSslContext.two_interpreters_on_two_threads_hold_distinct_EVP_MDs"
 }
 
 TEST_CASE("OpenSslContext.teardown_frees_the_context_and_restores_the_default") {
-    if (!may_fetch_outside_interpreters()) return;
+    if (!have_openssl3()) return;
     const auto before = OpenSslContext::live();
     const Fetched outside = fetch_here();
     {
@@ -151,7 +142,7 @@ TEST_CASE("OpenSslContext.nested_interpreters_each_use_their_own") {
 }
 
 TEST_CASE("OpenSslContext.option_off_shares_the_process_default") {
-    if (!may_fetch_outside_interpreters()) return;
+    if (!have_openssl3()) return;
     const auto before = OpenSslContext::live();
     const Fetched outside = fetch_here();
     Interpreter::Options options;
@@ -165,7 +156,7 @@ TEST_CASE("OpenSslContext.option_off_shares_the_process_default") {
 }
 
 TEST_CASE("OpenSslContext.pool_workers_get_one_each" * doctest::timeout(120)) {
-    if (!may_fetch_outside_interpreters()) return;
+    if (!have_openssl3()) return;
     const Fetched outside = fetch_here();
     for (const bool own : {true, false}) {
         CAPTURE(own);

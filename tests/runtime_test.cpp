@@ -67,4 +67,23 @@ TEST_CASE("Runtime.lifecycle_rules_hold_in_a_fresh_process" * doctest::timeout(6
           std::string::npos);
 }
 
+TEST_CASE("Runtime.finalises_after_sub_interpreters_passed_keywords_to_extensions" *
+          doctest::timeout(60)) {
+    // tests/finalize_probe.cpp: two sub-interpreters call _pickle and _hashlib with keywords,
+    // then the Runtime ends CPython. CPython 3.12.0-3.12.3 crashed there without
+    // interp/detail/keyword_tuples_312.h (3.12.1: SIGSEGV in _PyTuple_Fini).
+    std::unique_ptr<FILE, int (*)(FILE*)> probe(popen(ISOLATES_FINALIZE_PROBE " 2>&1", "r"),
+                                                 pclose);
+    REQUIRE(probe);
+    std::string output;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, probe.get())) output += buffer;
+    const int status = pclose(probe.release());
+    CAPTURE(output);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(output.find("ok keywords passed in two sub-interpreters") != std::string::npos);
+    CHECK(output.find("ok finalised") != std::string::npos);
+}
+
 } // TEST_SUITE
