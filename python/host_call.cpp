@@ -91,9 +91,13 @@ PyObject* host_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyO
                                                              : std::span(given_inline.data(), n);
     const std::span<Value> values = n > inline_parameters ? std::span(values_heap)
                                                           : std::span(values_inline.data(), n);
-    if (!parse_arguments(f.qualified_name.c_str(), args, nargs, kwnames, f.names, given, f.required,
-                         static_cast<Py_ssize_t>(n)))
+    if (!kwnames && nargs == static_cast<Py_ssize_t>(n)) {
+        // Every argument given by position, the common case: nothing to match or fill in.
+        for (std::size_t k = 0; k < n; ++k) given[k] = args[k];
+    } else if (!parse_arguments(f.qualified_name.c_str(), args, nargs, kwnames, f.names, given,
+                                f.required, static_cast<Py_ssize_t>(n))) {
         return nullptr;
+    }
     for (std::size_t k = 0; k < n; ++k) {
         if (!given[k]) {
             values[k] = *f.function.parameters[k].default_value;
