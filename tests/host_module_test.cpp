@@ -48,6 +48,7 @@ double score(const std::string& key, double weight) { return static_cast<double>
         closed.close();
         closed.send(1);
     }
+    if (kind == "endpoint_role") Channel(1).receiver().send(1);
     if (kind == "python_builtin")
         throw PythonError("ZeroDivisionError", "division by zero", "ZeroDivisionError: division by zero\n");
     if (kind == "python_custom") throw PythonError("mod.Custom", "custom", "mod.Custom: custom\n");
@@ -234,6 +235,7 @@ def raised(kind):
         {"not_shareable", "(isolates.NotShareableError, 'value: socket is not shareable')"},
         {"timeout", "(TimeoutError, 'took too long')"},
         {"channel_closed", "(isolates.ChannelClosed, 'send on a closed channel')"},
+        {"endpoint_role", "(PermissionError, 'send on a receive-only channel endpoint')"},
         {"python_builtin", "(ZeroDivisionError, 'division by zero')"},
         {"python_custom", "(RuntimeError, 'mod.Custom: custom')"},
         {"other", "(RuntimeError, 'unknown C++ exception')"},
