@@ -14,3 +14,4 @@
 #include "executor/future.h"
 #include "executor/interpreter_pool_executor.h"
 #include "executor/thread_executor.h"
+#include "python/host_module.h"

@@ -11,7 +11,9 @@ namespace isolates {
 /// per-interpreter GILs with Py_MOD_PER_INTERPRETER_GIL_SUPPORTED).
 using ModuleInit = _object* (*)();
 
-/// Adds `name` to the built-in modules. Throws UsageError once the Runtime has started.
+/// Adds `name` to the built-in modules. Throws UsageError once the Runtime has started, or when
+/// a built-in module of that name exists already (registered here, or one of CPython's own).
+/// HostModule (python/host_module.h) builds such a module from plain C++ functions.
 void register_builtin_module(const char* name, ModuleInit init);
 
 } // namespace isolates

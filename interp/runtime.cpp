@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "interp/builtin_modules.h"
@@ -60,6 +61,17 @@ void check(PyStatus status, PyConfig& config) {
 
 void register_builtin_module(const char* name, ModuleInit init) {
     std::lock_guard lock(state_mutex);
+    // CPython imports the first module of a name: a second one would be silently ignored.
+    for (const BuiltinModule& module : builtin_modules())
+        if (std::strcmp(module.name, name) == 0)
+            throw UsageError(std::string("register_builtin_module('") + name +
+                             "'): a built-in module of that name is already registered");
+    // CPython's table is read only before it initialises (finalisation may free its copy).
+    for (const _inittab* module = ever_initialized ? nullptr : PyImport_Inittab; module && module->name;
+         ++module)
+        if (std::strcmp(module->name, name) == 0)
+            throw UsageError(std::string("register_builtin_module('") + name +
+                             "'): CPython already has a built-in module of that name");
     if (ever_initialized)
         throw UsageError(std::string("register_builtin_module('") + name +
                          "') after the Runtime started; CPython reads built-in modules once");

@@ -7,10 +7,12 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "channels/channel.h"
 #include "channels/shared_buffer.h"
+#include "executor/errors.h"
 #include "interp/builtin_modules.h"
 #include "interp/errors.h"
 #include "interp/native.h"
@@ -42,6 +44,21 @@ ModuleState* current_state() {
     return static_cast<ModuleState*>(state);
 }
 
+namespace {
+/// A new reference to the built-in exception class called `name` (`KeyError`), or nullptr
+/// (no error set) when there is none.
+PyObject* builtin_exception(const std::string& name) {
+    if (name.find('.') != std::string::npos) return nullptr;
+    Object builtins = Object::steal(PyImport_ImportModule("builtins"));
+    Object type = builtins ? Object::steal(PyObject_GetAttrString(builtins.get(), name.c_str())) : Object();
+    if (!type || !PyExceptionClass_Check(type.get())) {
+        PyErr_Clear();
+        return nullptr;
+    }
+    return type.release();
+}
+} // namespace
+
 void set_error_from_current_exception(const ModuleState& state) noexcept {
     try {
         throw;
@@ -53,6 +70,22 @@ void set_error_from_current_exception(const ModuleState& state) noexcept {
         PyErr_SetString(PyExc_PermissionError, e.what());
     } catch (const UsageError& e) {
         PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const PythonError& e) {
+        // Python code called from C++ raised: the same built-in exception again, else RuntimeError.
+        PyObject* type = builtin_exception(e.type_name());
+        if (type) PyErr_SetString(type, e.message().c_str());
+        else PyErr_Format(PyExc_RuntimeError, "%s: %s", e.type_name().c_str(), e.message().c_str());
+        Py_XDECREF(type);
+    } catch (const TimeoutError& e) {
+        PyErr_SetString(PyExc_TimeoutError, e.what());
+    } catch (const std::invalid_argument& e) {
+        PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const std::domain_error& e) {
+        PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const std::out_of_range& e) {
+        PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const std::overflow_error& e) {
+        PyErr_SetString(PyExc_OverflowError, e.what());
     } catch (...) {
         py::set_error_from_current_exception();
     }

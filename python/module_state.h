@@ -34,7 +34,10 @@ ModuleState* current_state();
 
 /// Sets the Python exception for the C++ exception in flight (call inside catch): the module's
 /// ChannelClosed and NotShareableError, PermissionError for EndpointRoleError, ValueError for
-/// any other UsageError, else py::set_error_from_current_exception.
+/// any other UsageError, a PythonError as the built-in exception of its type (else
+/// RuntimeError), TimeoutError, ValueError for std::invalid_argument and std::domain_error,
+/// IndexError for std::out_of_range, OverflowError for std::overflow_error, else
+/// py::set_error_from_current_exception (MemoryError, RuntimeError with what()).
 void set_error_from_current_exception(const ModuleState& state) noexcept;
 /// The same for an exception carried out of a GIL-free region.
 void set_error_from(const ModuleState& state, const std::exception_ptr& error) noexcept;
