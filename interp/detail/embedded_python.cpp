@@ -92,7 +92,7 @@ std::string venv_python_executable(const std::string& venv) {
                          (made_by.empty() ? std::string("of unknown version") : made_by) +
                          "; this process embeds CPython " + loaded_version() +
                          ": expected a venv made by python" + version_tag() + " -m venv");
-    for (const std::string name : {"python" + version_tag(), "python" + ours, std::string("python3"),
+    for (const std::string& name : {"python" + version_tag(), "python" + ours, std::string("python3"),
                                    std::string("python")}) {
         // Not canonicalised: CPython finds pyvenv.cfg from the venv's own bin/, not the
         // symlink's target.
