@@ -31,12 +31,23 @@ const InterpreterPoolExecutor::Impl* current_pool() noexcept {
 
 // --- Impl ---------------------------------------------------------------------------------------
 
+namespace {
+std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl& pool,
+                                                  std::size_t count) {
+    std::vector<std::unique_ptr<Worker>> workers;
+    workers.reserve(count);
+    for (std::size_t k = 0; k < count; ++k) workers.push_back(std::make_unique<Worker>(pool, k));
+    return workers;
+}
+} // namespace
+
+// The workers exist (not started) before the pool registers with the Runtime, which may stop
+// it from then on; a pool without a Runtime throws here, before any thread starts.
 InterpreterPoolExecutor::Impl::Impl(Options options_in)
     : options(std::move(options_in)), queues(worker_count(options), options.queue_bound),
-      lifecycle(worker_count(options)) {
-    const std::size_t count = worker_count(options);
-    workers.reserve(count);
-    for (std::size_t k = 0; k < count; ++k) workers.push_back(std::make_unique<Worker>(*this, k));
+      lifecycle(worker_count(options)), workers(make_workers(*this, worker_count(options))),
+      runtime_client("InterpreterPoolExecutor", [this] { return describe(); },
+                     [this] { shutdown(false, true); }) {
     for (auto& worker : workers) worker->start();
 }
 
@@ -134,6 +145,18 @@ void InterpreterPoolExecutor::Impl::report_post_error(const std::exception_ptr& 
     }
     std::fprintf(stderr, "isolates: a job posted to an InterpreterPoolExecutor threw: %s\n",
                  message.c_str());
+}
+
+std::string InterpreterPoolExecutor::Impl::describe() const {
+    std::string threads;
+    for (const auto& worker : workers)
+        if (const int thread = worker->thread_id(); thread != 0)
+            threads += (threads.empty() ? "" : ", ") + std::to_string(thread);
+    const std::size_t queued = queues.depth();
+    return "InterpreterPoolExecutor of " + std::to_string(workers.size()) +
+           (workers.size() == 1 ? " worker (thread " : " workers (threads ") +
+           (threads.empty() ? std::string("not started") : threads) + "), " +
+           std::to_string(queued) + (queued == 1 ? " task queued" : " tasks queued");
 }
 
 InterpreterPoolExecutor::Stats InterpreterPoolExecutor::Impl::stats() const {

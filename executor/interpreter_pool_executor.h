@@ -87,7 +87,8 @@ public:
 
     /// Starts the workers, which create and initialise their interpreters in parallel on their own
     /// threads. Returns at once: tasks submitted meanwhile wait in the queue. If a worker's
-    /// interpreter cannot be made or initialised, the pool becomes broken (see broken()).
+    /// interpreter cannot be made or initialised, the pool becomes broken (see broken()). Throws
+    /// UsageError when no Runtime is alive; a Runtime destroyed before the pool shuts it down.
     explicit InterpreterPoolExecutor(Options options);
     InterpreterPoolExecutor() : InterpreterPoolExecutor(Options{}) {}
     /// shutdown(true, options.cancel_pending_on_destroy): every future resolves before it returns.

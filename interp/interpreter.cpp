@@ -14,6 +14,7 @@
 #include "interp/detail/resolve.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
+#include "interp/detail/sys_path.h"
 #include "interp/errors.h"
 
 namespace isolates {
@@ -70,21 +71,16 @@ Object main_globals() {
     return globals;
 }
 
-void prepend_sys_path(const std::vector<std::string>& entries) {
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        PyObject* path = PySys_GetObject("path"); // borrowed
-        Object entry = Object::steal(
-            PyUnicode_FromStringAndSize(it->data(), static_cast<Py_ssize_t>(it->size())));
-        if (!path || !entry || PyList_Insert(path, 0, entry.get()) < 0) py::throw_error();
-    }
-}
 } // namespace
 
 Interpreter::Impl::Impl(const Options& options)
     : interpreter(options.own_openssl_context),
       globals(main_globals()),
       builtins_watch(detail::BuiltinsWatch::start()) {
-    prepend_sys_path(options.sys_path);
+    // The Runtime's entries, then this interpreter's in front of them.
+    if (!detail::prepend_sys_path(detail::runtime_sys_path()) ||
+        !detail::prepend_sys_path(options.sys_path))
+        py::throw_error();
     interrupter.open(interpreter.thread_state());
 }
 

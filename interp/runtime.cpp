@@ -2,18 +2,26 @@
 
 #include "interp/runtime.h"
 
+#include <sys/types.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <mutex>
+#include <string_view>
 
 #include "interp/builtin_modules.h"
+#include "interp/detail/embedded_python.h"
 #include "interp/detail/libcrypto.h"
 #if PY_VERSION_HEX < 0x030D0000
 #include "interp/detail/keyword_tuples_312.h"
 #endif
 #include "interp/detail/runtime_state.h"
+#include "interp/detail/sys_path.h"
 #include "base/sanitized.h"
 #include "interp/errors.h"
 #include "interp/interpreter.h"
@@ -25,7 +33,27 @@ std::mutex state_mutex;
 std::condition_variable interpreters_gone;
 bool ever_initialized = false;
 bool runtime_alive = false;
-std::size_t interpreter_count = 0;
+std::size_t interpreter_count = 0; // interpreters and Holds
+std::map<pid_t, std::size_t> interpreter_threads; // interpreters alive per owning thread (gettid)
+std::vector<std::string> extra_sys_path; // fixed before runtime_alive is first set
+
+/// "1 interpreter", "3 pools".
+std::string count_of(std::size_t n, const char* thing) {
+    return std::to_string(n) + " " + thing + (n == 1 ? "" : "s");
+}
+
+/// Checks a Runtime is alive and counts one more slot; throws UsageError (after `what`) if not.
+void acquire_slot(const std::string& what) {
+    if (!runtime_alive)
+        throw UsageError(what + (ever_initialized
+                                     ? "the isolates::Runtime has been finalised; no interpreter can be made"
+                                     : "no isolates::Runtime is alive: make one (usually in main) first"));
+    ++interpreter_count;
+}
+
+void release_slot() noexcept {
+    if (--interpreter_count == 0) interpreters_gone.notify_all();
+}
 
 struct BuiltinModule {
     const char* name;
@@ -34,20 +62,6 @@ struct BuiltinModule {
 std::vector<BuiltinModule>& builtin_modules() {
     static std::vector<BuiltinModule> modules; // filled during static initialisation
     return modules;
-}
-
-/// Fills `list` from UTF-8 strings; throws UsageError on failure.
-void append_paths(PyConfig& config, PyWideStringList& list, const std::vector<std::string>& paths) {
-    for (const std::string& path : paths) {
-        wchar_t* wide = Py_DecodeLocale(path.c_str(), nullptr);
-        if (!wide) throw UsageError("Runtime: cannot decode sys.path entry '" + path + "'");
-        PyStatus status = PyWideStringList_Append(&list, wide);
-        PyMem_RawFree(wide);
-        if (PyStatus_Exception(status)) {
-            PyConfig_Clear(&config);
-            throw UsageError(std::string("Runtime: ") + (status.err_msg ? status.err_msg : "error"));
-        }
-    }
 }
 
 void check(PyStatus status, PyConfig& config) {
@@ -81,31 +95,97 @@ void register_builtin_module(const char* name, ModuleInit init) {
 namespace detail {
 void acquire_interpreter_slot() {
     std::lock_guard lock(state_mutex);
-    if (!runtime_alive)
-        throw UsageError(ever_initialized
-                             ? "the isolates::Runtime has been finalised; no interpreter can be made"
-                             : "no isolates::Runtime is alive: make one (usually in main) first");
-    ++interpreter_count;
+    acquire_slot("");
+    ++interpreter_threads[::gettid()];
 }
 
 void release_interpreter_slot() noexcept {
     std::lock_guard lock(state_mutex);
-    if (--interpreter_count == 0) interpreters_gone.notify_all();
+    const auto thread = interpreter_threads.find(::gettid());
+    if (thread != interpreter_threads.end() && --thread->second == 0) interpreter_threads.erase(thread);
+    release_slot();
+}
+
+const std::vector<std::string>& runtime_sys_path() noexcept { return extra_sys_path; }
+
+/// The registered RuntimeClients. Its mutex is recursive: a client's stop() resolves futures,
+/// whose continuations may destroy another client on the Runtime's thread meanwhile. Both live
+/// forever, so a client destroyed after static destruction began still finds them.
+struct RuntimeClients {
+    static std::recursive_mutex& mutex() {
+        static auto* m = new std::recursive_mutex;
+        return *m;
+    }
+    static std::vector<RuntimeClient*>& list() {
+        static auto* clients = new std::vector<RuntimeClient*>;
+        return *clients;
+    }
+    /// On the Runtime's thread, runtime_alive already false: every client's description.
+    static std::vector<std::string> describe_all() {
+        std::lock_guard lock(mutex());
+        std::vector<std::string> descriptions;
+        for (RuntimeClient* client : list()) descriptions.push_back(client->describe_());
+        return descriptions;
+    }
+    /// Stops every client once. A stop() may unregister clients, so each round scans anew.
+    static void stop_all() {
+        std::lock_guard lock(mutex());
+        for (;;) {
+            RuntimeClient* next = nullptr;
+            for (RuntimeClient* client : list())
+                if (!client->stopped_) {
+                    next = client;
+                    break;
+                }
+            if (!next) return;
+            next->stopped_ = true;
+            next->stop_();
+        }
+    }
+};
+
+RuntimeClient::RuntimeClient(const std::string& what, std::function<std::string()> describe,
+                             std::function<void()> stop)
+    : describe_(std::move(describe)), stop_(std::move(stop)) {
+    std::lock_guard clients(RuntimeClients::mutex());
+    {
+        std::lock_guard lock(state_mutex);
+        if (!runtime_alive)
+            throw UsageError(what + ": " + (ever_initialized
+                                 ? "the isolates::Runtime has been finalised"
+                                 : "no isolates::Runtime is alive: make one (usually in main) first"));
+    }
+    RuntimeClients::list().push_back(this);
+}
+
+RuntimeClient::~RuntimeClient() {
+    std::lock_guard clients(RuntimeClients::mutex());
+    auto& list = RuntimeClients::list();
+    std::erase(list, this);
 }
 } // namespace detail
 
-Runtime::Hold::Hold() { detail::acquire_interpreter_slot(); }
+Runtime::Hold::Hold() {
+    std::lock_guard lock(state_mutex);
+    acquire_slot("");
+}
 
 Runtime::Hold& Runtime::Hold::operator=(Hold&& other) noexcept {
     if (this != &other) {
-        if (held_) detail::release_interpreter_slot();
+        if (held_) {
+            std::lock_guard lock(state_mutex);
+            release_slot();
+        }
         held_ = std::exchange(other.held_, false);
     }
     return *this;
 }
 
 Runtime::Hold::~Hold() {
-    if (held_) detail::release_interpreter_slot();
+    if (held_) {
+        std::lock_guard lock(state_mutex);
+        release_slot();
+    }
 }
 
 std::optional<Runtime::Hold> Runtime::try_hold() {
@@ -117,6 +197,7 @@ std::optional<Runtime::Hold> Runtime::try_hold() {
 }
 
 Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
+    std::string executable;
     {
         std::lock_guard lock(state_mutex);
         if (ever_initialized)
@@ -126,6 +207,24 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
                                    "initialised again");
         if (Py_IsInitialized())
             throw UsageError("CPython is already initialised by someone else in this process");
+        // Checked before CPython is touched, so that a bad venv leaves the process able to make
+        // a Runtime after all.
+        executable = options.venv.empty() ? detail::embedded_python_executable()
+                                          : detail::venv_python_executable(options.venv);
+        extra_sys_path = options.sys_path;
+        if (options.use_pythonpath) {
+            // As CPython reads it: os.pathsep-separated, empty entries skipped, made absolute.
+            const char* pythonpath = std::getenv("PYTHONPATH");
+            std::string_view rest = pythonpath ? pythonpath : "";
+            while (!rest.empty()) {
+                const auto colon = rest.find(':');
+                const std::string entry(rest.substr(0, colon));
+                rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+                std::error_code error;
+                if (!entry.empty())
+                    extra_sys_path.push_back(std::filesystem::absolute(entry, error).string());
+            }
+        }
         ever_initialized = true;
     }
 
@@ -149,22 +248,24 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.install_signal_handlers = 0;
-    // Read first so the default module search path is computed, then put ours in front: every
-    // sub-interpreter copies its path from the main interpreter's configuration.
-    check(PyConfig_Read(&config), config);
-    if (!options.sys_path.empty()) {
-        PyWideStringList merged = {0, nullptr};
-        append_paths(config, merged, options.sys_path);
-        for (Py_ssize_t k = 0; k < config.module_search_paths.length; ++k)
-            check(PyWideStringList_Append(&merged, config.module_search_paths.items[k]), config);
-        check(PyConfig_SetWideStringList(&config, &config.module_search_paths, merged.length,
-                                         merged.items), config);
-        for (Py_ssize_t k = 0; k < merged.length; ++k) PyMem_RawFree(merged.items[k]);
-        PyMem_RawFree(merged.items);
-        config.module_search_paths_set = 1;
+    // The program CPython thinks it is: sys.executable, and where the search for sys.prefix
+    // starts. Left unset, CPython takes the first `python3` on PATH, possibly another Python.
+    // A venv's python makes CPython read its pyvenv.cfg (sys.prefix is the venv, and `site`
+    // adds its site-packages, .pth files included) in every interpreter, as that python would.
+    if (!executable.empty()) {
+        check(PyConfig_SetBytesString(&config, &config.program_name, executable.c_str()), config);
+        check(PyConfig_SetBytesString(&config, &config.executable, executable.c_str()), config);
     }
+    // The module search path is computed inside Py_InitializeFromConfig since 3.11 (PyConfig_Read
+    // no longer does), and setting it replaces the standard library's entries; so extra entries
+    // go into sys.path once CPython is up, here and in each Interpreter as it is made.
     check(Py_InitializeFromConfig(&config), config);
     PyConfig_Clear(&config);
+    if (!detail::prepend_sys_path(extra_sys_path)) {
+        PyErr_Clear();
+        Py_FinalizeEx();
+        throw UsageError("Runtime: cannot put Options::sys_path in front of sys.path");
+    }
     // Once per process, asked of the main interpreter: where _hashlib's libcrypto is, so each
     // sub-interpreter can get an OpenSSL context of its own (interp/detail/openssl_context.h).
     detail::find_libcrypto();
@@ -174,12 +275,47 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
     runtime_alive = true;
 }
 
+namespace {
+/// What a Runtime destroyed too early waits for, and what it does about it; empty when it
+/// waits for nothing but Holds (a pool's cleanup thread finishing).
+std::string early_destruction_report(const std::map<pid_t, std::size_t>& threads,
+                                     std::size_t holds, const std::vector<std::string>& pools) {
+    std::size_t interpreters = 0;
+    std::string thread_list;
+    for (const auto& [thread, count] : threads) {
+        interpreters += count;
+        thread_list += (thread_list.empty() ? "" : ", ") + std::to_string(thread);
+    }
+    if (interpreters == 0 && pools.empty()) return {};
+    std::string report = "isolates: the Runtime is being destroyed while " +
+                         count_of(interpreters, "interpreter") + " (on " +
+                         (threads.size() == 1 ? "thread " : "threads ") + thread_list + ")";
+    if (holds > 0) report += " and " + count_of(holds, "Runtime::Hold") + " are alive";
+    else report += interpreters == 1 ? " is alive" : " are alive";
+    if (!pools.empty()) {
+        report += " and " + count_of(pools.size(), "pool") + " still " +
+                  (pools.size() == 1 ? "runs" : "run") + ":";
+        for (const std::string& pool : pools) report += "\n  " + pool;
+        report += "\nIt shuts those pools down (tasks not started are cancelled, running tasks "
+                  "interrupted) and";
+    } else {
+        report += ";\nit";
+    }
+    report += " waits until every interpreter is destroyed by its own thread. Destroy pools and "
+              "interpreters before the Runtime: make the Runtime first (in main), before any "
+              "pool or std::optional of one.\n";
+    return report;
+}
+} // namespace
+
 Runtime::~Runtime() {
     if (std::this_thread::get_id() != owner_) {
         std::fputs("isolates: Runtime destroyed on a thread other than the one that made it; "
                    "CPython must be finalised by its main thread\n", stderr);
         std::abort();
     }
+    std::map<pid_t, std::size_t> threads;
+    std::size_t holds = 0;
     {
         std::unique_lock lock(state_mutex);
         runtime_alive = false;
@@ -188,6 +324,17 @@ Runtime::~Runtime() {
                        "Interpreter; destroy the Interpreter first\n", stderr);
             std::abort();
         }
+        threads = interpreter_threads;
+        holds = interpreter_count;
+        for (const auto& [thread, count] : threads) holds -= count;
+    }
+    // No client registers from here on (runtime_alive is false): these are all of them.
+    const std::string report =
+        early_destruction_report(threads, holds, detail::RuntimeClients::describe_all());
+    if (!report.empty()) std::fputs(report.c_str(), stderr);
+    detail::RuntimeClients::stop_all();
+    {
+        std::unique_lock lock(state_mutex);
         interpreters_gone.wait(lock, [] { return interpreter_count == 0; });
     }
     PyEval_RestoreThread(static_cast<PyThreadState*>(main_thread_state_));

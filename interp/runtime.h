@@ -14,18 +14,30 @@ namespace isolates {
 class Runtime {
 public:
     struct Options {
-        /// Extra sys.path entries, placed first, in every interpreter of the process.
+        /// Extra sys.path entries, in front of the standard library's, in the main interpreter and
+        /// every Interpreter and pool worker (each Interpreter's own entries go before them).
         std::vector<std::string> sys_path;
+        /// A virtual environment made by this CPython's version (the folder holding pyvenv.cfg):
+        /// every interpreter runs as its python would (sys.executable and sys.prefix are the
+        /// venv's, its site-packages is on sys.path with its .pth files processed). Empty: none.
+        std::string venv;
+        /// Also put the PYTHONPATH environment variable's entries in front of sys.path, after
+        /// sys_path's (the isolated configuration ignores it otherwise).
+        bool use_pythonpath = false;
     };
 
     /// Initialises CPython with an isolated configuration (no environment variables, no user
-    /// site, no signal handlers) and releases the main GIL. Throws UsageError when a Runtime
-    /// exists or existed before: CPython cannot be initialised twice in one process.
+    /// site, no signal handlers) as the embedded CPython's own executable (bin/python3.X beside
+    /// the loaded libpython), or the venv's, and releases the main GIL. Throws UsageError when
+    /// a Runtime exists or existed before (CPython cannot be initialised twice in one process),
+    /// or when options.venv is not a virtual environment of this Python version.
     explicit Runtime(Options options);
     Runtime() : Runtime(Options{}) {}
-    /// Waits until every Interpreter is gone, then finalises CPython. Must run on the thread
-    /// that made the Runtime; aborts if that thread still owns a live Interpreter (it would wait
-    /// for itself forever).
+    /// Waits until every Interpreter is gone, then finalises CPython. Pools still alive (declared
+    /// before the Runtime) are named on stderr and shut down, cancelling tasks not started and
+    /// interrupting running ones; interpreters still alive are named with their threads on
+    /// stderr, then waited for. Must run on the thread that made the Runtime; aborts if that
+    /// thread still owns a live Interpreter (it would wait for itself forever).
     ~Runtime();
 
     Runtime(const Runtime&) = delete;

@@ -28,6 +28,7 @@ void expect_usage_error(const char* what, auto&& action) {
 
 int main() {
     expect_usage_error("interpreter before any runtime", [] { Interpreter in; });
+    expect_usage_error("pool before any runtime", [] { InterpreterPoolExecutor pool; });
     std::thread late_worker;
     {
         Runtime runtime;
@@ -45,6 +46,7 @@ int main() {
     late_worker.join();
     std::printf("ok runtime waited for the last interpreter\n");
     expect_usage_error("interpreter after finalisation", [] { Interpreter in; });
+    expect_usage_error("pool after finalisation", [] { InterpreterPoolExecutor pool; });
     expect_usage_error("runtime after finalisation", [] { Runtime again; });
     return failures == 0 ? 0 : 1;
 }

@@ -14,12 +14,13 @@
 #include "executor/detail/timer.h"
 #include "executor/detail/worker.h"
 #include "executor/interpreter_pool_executor.h"
+#include "interp/detail/runtime_state.h"
 
 namespace isolates {
 
 class InterpreterPoolExecutor::Impl {
 public:
-    /// Starts the workers.
+    /// Starts the workers. Throws UsageError when no Runtime is alive.
     explicit Impl(Options options);
 
     /// Any thread: queues `task` (or throws BrokenPoolError / UsageError, dropping it).
@@ -37,6 +38,8 @@ public:
     /// A post()ed job threw: nobody holds a future for it, so tell the handler or stderr.
     void report_post_error(const std::exception_ptr& error) const noexcept;
     Stats stats() const;
+    /// What a Runtime destroyed before this pool says about it on stderr.
+    std::string describe() const;
 
     const Options options;
     detail::TaskQueues queues;
@@ -44,6 +47,9 @@ public:
     detail::PoolCounters counters;
     detail::Timer timer;
     std::vector<std::unique_ptr<detail::Worker>> workers;
+    // Last, so it unregisters first: a Runtime destroyed before the pool describes and stops it
+    // through these members meanwhile.
+    detail::RuntimeClient runtime_client;
 
 private:
     std::exception_ptr broken_error() const;

@@ -1,5 +1,7 @@
 #include "executor/detail/worker.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "executor/detail/pool_impl.h"
@@ -74,6 +76,7 @@ bool Worker::make_interpreter() {
 
 void Worker::main() {
     this_thread_worker = this;
+    thread_id_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
     if (!make_interpreter()) return;
     pool_.lifecycle.worker_started();
     const auto stop = [&] { return pool_.lifecycle.stopping() || pool_.lifecycle.broken(); };

@@ -38,6 +38,8 @@ public:
     /// On this worker's thread, while a task runs: whether it was asked to stop.
     bool stop_requested() const noexcept { return current_ && current_->stop_requested(); }
 
+    /// Its thread's id as the kernel numbers it (gettid), 0 before the thread runs.
+    int thread_id() const noexcept { return thread_id_.load(std::memory_order_relaxed); }
     /// The worker whose thread calls this, or nullptr on any other thread.
     static Worker* current() noexcept;
 
@@ -57,6 +59,7 @@ private:
     std::shared_ptr<StateBase> running_;         // the task running now; guarded by running_mutex_
     std::chrono::milliseconds retry_backoff_{1}; // guarded by running_mutex_
     std::atomic<std::uint64_t> busy_ns_{0};
+    std::atomic<int> thread_id_{0}; // relaxed: read only to name the thread in a message
 };
 
 } // namespace isolates::detail

@@ -1,0 +1,18 @@
+#include "interp/cpython.h" // first: Python.h must come before any standard header
+
+#include "interp/detail/sys_path.h"
+
+namespace isolates::detail {
+
+bool prepend_sys_path(const std::vector<std::string>& entries) {
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        PyObject* path = PySys_GetObject("path"); // borrowed
+        py::Object entry = py::Object::steal(
+            PyUnicode_FromStringAndSize(it->data(), static_cast<Py_ssize_t>(it->size())));
+        if (!path) PyErr_SetString(PyExc_RuntimeError, "sys.path is missing");
+        if (!path || !entry || PyList_Insert(path, 0, entry.get()) < 0) return false;
+    }
+    return true;
+}
+
+} // namespace isolates::detail
