@@ -21,7 +21,9 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
                 workloads on threads, isolates' pool, CPython's InterpreterPoolExecutor (3.14+),
                 a free-threaded CPython's threads (when one is found) and ProcessPoolExecutor
   test [args]   build and run the tests (tests/isolates_tests, tests/channels/channels_tests)
-                for every usable CPython (args go to doctest)
+                for every usable CPython (args go to doctest); without args, also install the
+                newest GIL build into a temporary directory and build and run a program against
+                it with CMake, pkg-config and meson (tests/install/check_install.sh)
   test --sanitize [args]
                 the same tests under AddressSanitizer+UndefinedBehaviorSanitizer and under
                 ThreadSanitizer, each in its own build (build/asan-py3.X, build/tsan-py3.X):
@@ -243,6 +245,26 @@ run_test_binary() {
   fi
 }
 
+# install_check INDEX: installs this Python's build into a temporary directory and builds and
+# runs a consumer through CMake, pkg-config and meson (tests/install/check_install.sh); adds its
+# checks to the totals.
+install_check() {
+  local i=$1 log status=0 summary passed failed
+  echo "-- install and consumers (tests/install/check_install.sh)"
+  log=$(mktemp)
+  timeout --foreground --kill-after=10 "$test_timeout" tests/install/check_install.sh \
+    "$build_root/py${py_versions[$i]}" "${py_exes[$i]}" 2>&1 | tee "$log" || status=$?
+  summary=$(grep -E '^install checks: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n1) || true
+  rm -f "$log"
+  passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")
+  failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
+  total_passed=$((total_passed + ${passed:-0})) total_failed=$((total_failed + ${failed:-0}))
+  if [[ -z $summary ]] || ((status != 0 && ${failed:-0} == 0)); then
+    echo "FAILED: tests/install/check_install.sh exited with status $status" >&2
+    total_failed=$((total_failed + 1))
+  fi
+}
+
 # --- Sanitizers ------------------------------------------------------------------------------
 # libpython is not instrumented: a sanitizer build switches CPython to plain malloc (see
 # interp/runtime.cpp) and tests/sanitizers/*.supp hides reports from CPython internals only.
@@ -404,6 +426,8 @@ case $cmd in
       header "$i"
       if build_for "$i" test-programs; then
         run_tests_for "$i" "$@"
+        # Once, for the newest GIL build, and not when doctest arguments pick some tests.
+        if [[ $variant == plain && $i == "$newest" && $# == 0 ]]; then install_check "$i"; fi
       else
         # Counted as a failure so the final line alone tells CI something is wrong.
         echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
