@@ -46,4 +46,22 @@ private:
     std::string what_;
 };
 
+/// A task meant for one particular worker raised (InterpreterPoolExecutor::import_module): its
+/// Python exception as raised and the worker's index (worker()); what() is "worker 1 failed: "
+/// followed by the traceback.
+class WorkerError : public PythonError {
+public:
+    WorkerError(std::size_t worker, const PythonError& error)
+        : PythonError(error.type_name(), error.message(), error.traceback()), worker_(worker),
+          what_("worker " + std::to_string(worker) + " failed: " + PythonError::what()) {}
+
+    /// The worker's index in the pool (InterpreterPoolExecutor::current_worker() there).
+    std::size_t worker() const noexcept { return worker_; }
+    const char* what() const noexcept override { return what_.c_str(); }
+
+private:
+    std::size_t worker_;
+    std::string what_;
+};
+
 } // namespace isolates

@@ -205,6 +205,16 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
     return Future<Value>(std::move(state));
 }
 
+Future<void> InterpreterPoolExecutor::submit_call_void(const TaskOptions& options, std::string target,
+                                                     std::vector<Value> args,
+                                                     std::vector<std::pair<std::string, Value>> kwargs) {
+    auto [state, task] = detail::make_state_task<void>(
+        [target = std::move(target), args = std::move(args),
+         kwargs = std::move(kwargs)](Interpreter& in) { in.call_void(target, args, kwargs); });
+    enqueue(std::move(task), options);
+    return Future<void>(std::move(state));
+}
+
 void InterpreterPoolExecutor::post(std::function<void()> job) {
     // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
     auto [state, task] = detail::make_state_task<void>(

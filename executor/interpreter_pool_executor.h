@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "executor/detail/callable_chunks.h"
+#include "executor/detail/chunk_source.h"
 #include "executor/detail/item_source.h"
 #include "executor/detail/task.h"
 #include "executor/errors.h"
@@ -102,8 +104,11 @@ public:
     // --- Submitting (any thread; throws UsageError after shutdown, BrokenPoolError if broken) ---
 
     /// Calls `package.module:function(args...)` on some worker; each argument goes through Value.
-    template <class... Args> Future<Value> submit(std::string_view target, Args&&... args) {
-        return submit_with(TaskOptions{}, target, std::forward<Args>(args)...);
+    /// `submit<void>(...)` gives a Future<void> and drops the result inside the worker, so a
+    /// result that cannot leave its interpreter (`importlib:import_module` returns a module) is
+    /// no error.
+    template <class R = Value, class... Args> Future<R> submit(std::string_view target, Args&&... args) {
+        return submit_with<R>(TaskOptions{}, target, std::forward<Args>(args)...);
     }
     /// Runs `f(Interpreter&)` on some worker, with that worker's interpreter (owned by the thread
     /// it runs on; its GIL is not held until f calls into it).
@@ -115,9 +120,9 @@ public:
         return submit_source_with(TaskOptions{}, std::move(source));
     }
     /// submit() on one chosen worker.
-    template <class... Args>
-    Future<Value> submit_to(std::size_t worker, std::string_view target, Args&&... args) {
-        return submit_with(on_worker(worker), target, std::forward<Args>(args)...);
+    template <class R = Value, class... Args>
+    Future<R> submit_to(std::size_t worker, std::string_view target, Args&&... args) {
+        return submit_with<R>(on_worker(worker), target, std::forward<Args>(args)...);
     }
     template <class F>
         requires std::invocable<F&, Interpreter&>
@@ -127,10 +132,18 @@ public:
     }
 
     /// submit() with a timeout and/or a worker.
-    template <class... Args>
-    Future<Value> submit_with(const TaskOptions& options, std::string_view target, Args&&... args) {
-        std::vector<Value> values{Value(std::forward<Args>(args))...};
-        return submit_call(options, std::string(target), std::move(values));
+    template <class R = Value, class... Args>
+    Future<R> submit_with(const TaskOptions& options, std::string_view target, Args&&... args) {
+        static_assert(std::is_same_v<R, Value> || std::is_void_v<R>,
+                      "submit<R>: R is Value (the default: the call's result) or void (the result "
+                      "is dropped in the worker); convert a Value with as<T>()");
+        if constexpr (detail::arguments_convert<Args...>()) {
+            std::vector<Value> values{Value(std::forward<Args>(args))...};
+            if constexpr (std::is_void_v<R>) return submit_call_void(options, std::string(target), std::move(values));
+            else return submit_call(options, std::string(target), std::move(values));
+        } else {
+            return {}; // unreachable: arguments_convert stopped the compilation
+        }
     }
     template <class F>
         requires std::invocable<F&, Interpreter&>
@@ -145,6 +158,11 @@ public:
     Future<Value> submit_call(const TaskOptions& options, std::string target,
                               std::vector<Value> args,
                               std::vector<std::pair<std::string, Value>> kwargs = {});
+    /// submit_call() whose result is dropped in the worker (Interpreter::call_void): the future
+    /// resolves when the call returned, whatever it returned.
+    Future<void> submit_call_void(const TaskOptions& options, std::string target,
+                                  std::vector<Value> args,
+                                  std::vector<std::pair<std::string, Value>> kwargs = {});
 
     /// Calls `target(item)` for every item of `items` (each through Value), spread over the
     /// workers in tasks of options.chunksize items (see MapOptions). The items are read, and the
@@ -155,15 +173,45 @@ public:
     /// throws (the chunks already submitted are then cancelled).
     template <std::ranges::input_range R>
     Future<std::vector<Value>> map(std::string_view target, R&& items, const MapOptions& options = {}) {
-        auto source = detail::borrowed_source(items);
-        return map_items(target, source, false, options);
+        if constexpr (detail::arguments_convert<std::ranges::range_reference_t<R>>()) {
+            auto source = detail::borrowed_source(items);
+            return map_items(target, source, false, options);
+        } else {
+            return {}; // unreachable: arguments_convert stopped the compilation
+        }
+    }
+    /// map() of a C++ callable: `f(in, item)` for every item, on the workers, `in` being the
+    /// worker's Interpreter and `item` a copy of the input's item (all copied before map returns).
+    /// f is called as const on several workers at once and returns anything Value converts (or
+    /// void: None). Chunks, options, result order, ItemError (for a PythonError f lets out),
+    /// cancellation (checked between items too) and timeout are map()'s; another exception of f
+    /// fails the future as it is. Any thread; returns once every chunk is queued (blocking only
+    /// at Options::queue_bound); throws what map() throws.
+    template <class F, std::ranges::input_range R>
+        requires std::invocable<const F&, Interpreter&, const std::ranges::range_value_t<R>&>
+    Future<std::vector<Value>> map(F f, R&& items, const MapOptions& options = {}) {
+        using Result = std::invoke_result_t<const F&, Interpreter&, const std::ranges::range_value_t<R>&>;
+        constexpr bool converts = std::is_void_v<Result> || IntoValue<Result>;
+        static_assert(converts, "map(f, items): f must return void or a type that converts to "
+                                "isolates::Value (see interp/convert.h)");
+        if constexpr (converts) {
+            using View = std::ranges::ref_view<std::remove_reference_t<R>>;
+            detail::CallableChunks<F, View> chunks(std::move(f), View(items));
+            return map_chunks(chunks, options);
+        } else {
+            return {}; // unreachable: the static_assert stopped the compilation
+        }
     }
     /// map() calling `target(*item)`: each item a tuple of arguments (a Value tuple or list,
     /// std::tuple, std::pair, std::vector<Value>, ...); any other item throws UsageError naming it.
     template <std::ranges::input_range R>
     Future<std::vector<Value>> starmap(std::string_view target, R&& items, const MapOptions& options = {}) {
-        auto source = detail::borrowed_source(items);
-        return map_items(target, source, true, options);
+        if constexpr (detail::arguments_convert<std::ranges::range_reference_t<R>>()) {
+            auto source = detail::borrowed_source(items);
+            return map_items(target, source, true, options);
+        } else {
+            return {}; // unreachable: arguments_convert stopped the compilation
+        }
     }
     /// Calls `target(item)` for the items of `items` as the returned stream is consumed (a C++
     /// input range of Values): in input order, or as chunks complete with options.ordered false,
@@ -174,10 +222,18 @@ public:
     template <std::ranges::input_range R>
         requires std::ranges::viewable_range<R>
     MapStream imap(std::string_view target, R&& items, MapOptions options = {}) {
+        static_assert(detail::arguments_convert<std::ranges::range_reference_t<R>>());
         using Source = detail::RangeSource<std::views::all_t<R>>;
         return imap_items(target, std::make_unique<Source>(std::views::all(std::forward<R>(items))),
                           options);
     }
+
+    /// Imports module `name` on every worker now (each runs it as its next task, before shared
+    /// ones) and in every interpreter a worker makes later (the replacement of one a task broke).
+    /// Resolves when every worker has it; fails with a WorkerError (the import's PythonError and
+    /// which worker) when one could not, and then later interpreters do not import it. Any
+    /// thread, does not wait for the imports; throws what submit() throws.
+    Future<void> import_module(std::string name);
 
     /// Executor interface (e.g. for Future::then): runs `job` on some worker, outside any Python
     /// call. An exception it throws goes to Options::on_post_error. A job not yet started when the
@@ -222,6 +278,8 @@ private:
     void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& options);
     Future<std::vector<Value>> map_items(std::string_view target, detail::ItemSource& items,
                                          bool unpack, const MapOptions& options);
+    /// Queues every chunk of `chunks` and joins their results (map, starmap, map of a callable).
+    Future<std::vector<Value>> map_chunks(detail::ChunkSource& chunks, const MapOptions& options);
     MapStream imap_items(std::string_view target, std::unique_ptr<detail::ItemSource> items,
                          const MapOptions& options);
 

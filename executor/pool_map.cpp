@@ -1,9 +1,12 @@
-// InterpreterPoolExecutor's map, starmap and imap: cutting the input into chunks and handing them
-// to the map join (detail/map_join) or to a stream (detail/map_stream_state).
+// InterpreterPoolExecutor's map, starmap and imap (of a Python target or a C++ callable): cutting
+// the input into chunks and handing them to the map join (detail/map_join) or to a stream
+// (detail/map_stream_state).
 
 #include "executor/interpreter_pool_executor.h"
 
 #include <chrono>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "executor/detail/chunk.h"
@@ -13,10 +16,39 @@
 
 namespace isolates {
 
+namespace {
+/// A Python target's chunks: the items as Values, called there by Interpreter::call_each.
+class TargetChunks final : public detail::ChunkSource {
+public:
+    TargetChunks(std::string_view target, detail::ItemSource& items, bool unpack)
+        : target_(std::make_shared<const std::string>(target)), items_(items), unpack_(unpack) {}
+
+    Chunk next(std::size_t first, std::size_t chunksize) override {
+        std::vector<Value> items;
+        const bool more = detail::pull_chunk(items_, chunksize, unpack_, first, items);
+        if (items.empty()) return {};
+        const std::size_t count = items.size();
+        auto [state, task] = detail::make_chunk_task(target_, std::move(items), first, unpack_);
+        return {std::move(state), std::move(task), count, more};
+    }
+
+private:
+    const std::shared_ptr<const std::string> target_;
+    detail::ItemSource& items_;
+    const bool unpack_;
+};
+} // namespace
+
 Future<std::vector<Value>> InterpreterPoolExecutor::map_items(std::string_view target,
                                                               detail::ItemSource& items,
                                                               bool unpack,
                                                               const MapOptions& options) {
+    TargetChunks chunks(target, items, unpack);
+    return map_chunks(chunks, options);
+}
+
+Future<std::vector<Value>> InterpreterPoolExecutor::map_chunks(detail::ChunkSource& chunks,
+                                                               const MapOptions& options) {
     detail::check_map_options(options);
     impl_->lifecycle.check_accepting();
     auto join = detail::MapJoin::make(items.size_hint());
@@ -24,17 +56,18 @@ Future<std::vector<Value>> InterpreterPoolExecutor::map_items(std::string_view t
     if (options.timeout.count() > 0)
         impl_->timer.schedule(std::chrono::steady_clock::now() + options.timeout, join->result(),
                               detail::Timer::Kind::timeout);
-    const auto shared_target = std::make_shared<const std::string>(target);
     try {
         std::size_t first = 0;
         // Stops early once the result is decided (an item failed, the timeout passed).
         for (bool more = true; more && !result.ready();) {
-            std::vector<Value> chunk;
-            more = detail::pull_chunk(items, options.chunksize, unpack, first, chunk);
-            if (chunk.empty()) break;
-            const std::size_t count = chunk.size();
-            join->add(detail::submit_chunk(*impl_, shared_target, std::move(chunk), first, unpack), count);
-            first += count;
+            detail::ChunkSource::Chunk chunk = chunks.next(first, options.chunksize);
+            if (!chunk.task) break;
+            more = chunk.more;
+            // Joined before it is queued: a failure of an earlier chunk then cancels it before
+            // any worker can take it.
+            join->add(std::move(chunk.state), chunk.items);
+            impl_->enqueue(std::move(chunk.task), {});
+            first += chunk.items;
         }
     } catch (...) {
         join->abandon();

@@ -1,6 +1,7 @@
 #pragma once
 /// Convert<T>: how C++ types become Values and back. Included by value.h; specialise it for your
 /// own types with `static Value to_value(const T&)` and `static T from_value(const Value&)`.
+/// A container converts when its items do: its to_value and from_value are constrained on them.
 ///
 /// | C++                                   | Value            |
 /// |---------------------------------------|------------------|
@@ -15,6 +16,11 @@
 /// | std::map / std::unordered_map         | dict             |
 /// | std::pair, std::tuple                 | tuple            |
 /// | std::optional<T>                      | None or T        |
+/// | deque, list, forward_list, array, span, set, unordered_set: interp/convert_containers.h |
+///
+/// A type without a Convert<T> fails to compile where it is used (Value(x), Interpreter::call,
+/// InterpreterPoolExecutor::submit, Value::as<T>()), with one short message: see IntoValue and
+/// FromValue in interp/value.h.
 
 #include <complex>
 #include <concepts>
@@ -136,13 +142,17 @@ template <> struct Convert<std::vector<std::byte>> {
 };
 
 template <class T> struct Convert<std::vector<T>> {
-    static Value to_value(const std::vector<T>& items) {
+    static Value to_value(const std::vector<T>& items)
+        requires IntoValue<T>
+    {
         std::vector<Value> values;
         values.reserve(items.size());
         for (const T& item : items) values.push_back(Convert<T>::to_value(item));
         return Value::list(std::move(values));
     }
-    static std::vector<T> from_value(const Value& v) {
+    static std::vector<T> from_value(const Value& v)
+        requires FromValue<T>
+    {
         if (v.kind() != Kind::list && v.kind() != Kind::tuple)
             throw ConversionError("expected a list or tuple, got " +
                                   std::string(kind_name(v.kind())));
@@ -161,14 +171,18 @@ template <class T> struct Convert<std::vector<T>> {
 template <class Map> struct ConvertMap {
     using K = typename Map::key_type;
     using V = typename Map::mapped_type;
-    static Value to_value(const Map& map) {
+    static Value to_value(const Map& map)
+        requires IntoValue<K> && IntoValue<V>
+    {
         std::vector<std::pair<Value, Value>> pairs;
         pairs.reserve(map.size());
         for (const auto& [key, value] : map)
             pairs.emplace_back(Convert<K>::to_value(key), Convert<V>::to_value(value));
         return Value::dict(std::move(pairs));
     }
-    static Map from_value(const Value& v) {
+    static Map from_value(const Value& v)
+        requires FromValue<K> && FromValue<V>
+    {
         Map out;
         for (const auto& item : v.dict_items()) {
             // Named references, not structured bindings: clang 14 cannot capture those.
@@ -188,7 +202,9 @@ template <class K, class V, class H, class E, class A>
 struct Convert<std::unordered_map<K, V, H, E, A>> : ConvertMap<std::unordered_map<K, V, H, E, A>> {};
 
 template <class... Ts> struct Convert<std::tuple<Ts...>> {
-    static Value to_value(const std::tuple<Ts...>& t) {
+    static Value to_value(const std::tuple<Ts...>& t)
+        requires(IntoValue<Ts> && ...)
+    {
         return std::apply(
             [](const auto&... xs) {
                 return Value::tuple(std::vector<Value>{
@@ -196,7 +212,9 @@ template <class... Ts> struct Convert<std::tuple<Ts...>> {
             },
             t);
     }
-    static std::tuple<Ts...> from_value(const Value& v) {
+    static std::tuple<Ts...> from_value(const Value& v)
+        requires(FromValue<Ts> && ...)
+    {
         if (v.kind() != Kind::tuple || v.items().size() != sizeof...(Ts))
             throw ConversionError("expected a tuple of " + std::to_string(sizeof...(Ts)) +
                                   " items, got " + std::string(kind_name(v.kind())) +
@@ -212,23 +230,33 @@ template <class... Ts> struct Convert<std::tuple<Ts...>> {
 };
 
 template <class A, class B> struct Convert<std::pair<A, B>> {
-    static Value to_value(const std::pair<A, B>& p) {
+    static Value to_value(const std::pair<A, B>& p)
+        requires IntoValue<A> && IntoValue<B>
+    {
         return Convert<std::tuple<A, B>>::to_value(std::tuple<A, B>(p.first, p.second));
     }
-    static std::pair<A, B> from_value(const Value& v) {
+    static std::pair<A, B> from_value(const Value& v)
+        requires FromValue<A> && FromValue<B>
+    {
         auto [a, b] = Convert<std::tuple<A, B>>::from_value(v);
         return {std::move(a), std::move(b)};
     }
 };
 
 template <class T> struct Convert<std::optional<T>> {
-    static Value to_value(const std::optional<T>& o) {
+    static Value to_value(const std::optional<T>& o)
+        requires IntoValue<T>
+    {
         return o ? Convert<T>::to_value(*o) : Value();
     }
-    static std::optional<T> from_value(const Value& v) {
+    static std::optional<T> from_value(const Value& v)
+        requires FromValue<T>
+    {
         if (v.is_none()) return std::nullopt;
         return Convert<T>::from_value(v);
     }
 };
 
 } // namespace isolates
+
+#include "interp/convert_containers.h"

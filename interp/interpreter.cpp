@@ -219,6 +219,17 @@ Value Interpreter::eval(std::string_view expression) {
 
 Value Interpreter::call_with(std::string_view target, std::span<const Value> args,
                              std::span<const std::pair<std::string, Value>> kwargs) {
+    return call_target(target, args, kwargs, true);
+}
+
+void Interpreter::call_void(std::string_view target, std::span<const Value> args,
+                            std::span<const std::pair<std::string, Value>> kwargs) {
+    call_target(target, args, kwargs, false);
+}
+
+Value Interpreter::call_target(std::string_view target, std::span<const Value> args,
+                               std::span<const std::pair<std::string, Value>> kwargs,
+                               bool keep_result) {
     Active active(*this);
     Object function = impl_->lookup.find(target, &resolve);
     Object positional = Object::steal(PyTuple_New(static_cast<Py_ssize_t>(args.size())));
@@ -237,6 +248,7 @@ Value Interpreter::call_with(std::string_view target, std::span<const Value> arg
     }
     Object result = Object::steal(PyObject_Call(function.get(), positional.get(), keywords.get()));
     if (!result) py::throw_error();
+    if (!keep_result) return Value();
     return Value::from_python(result.get(), "result");
 }
 

@@ -62,12 +62,20 @@ public:
     /// Calls `package.module:qualname` (imported when needed) with positional arguments, each
     /// converted through Value.
     template <class... Args> Value call(std::string_view target, Args&&... args) {
-        const std::array<Value, sizeof...(Args)> values{Value(std::forward<Args>(args))...};
-        return call_with(target, values);
+        if constexpr (detail::arguments_convert<Args...>()) {
+            const std::array<Value, sizeof...(Args)> values{Value(std::forward<Args>(args))...};
+            return call_with(target, values);
+        } else {
+            return {}; // unreachable: arguments_convert stopped the compilation
+        }
     }
     /// call() with Values and keyword arguments.
     Value call_with(std::string_view target, std::span<const Value> args,
                     std::span<const std::pair<std::string, Value>> kwargs = {});
+    /// call_with() that drops the result inside the interpreter: nothing of it is converted, so
+    /// a result that cannot leave (a module, a socket) is no error.
+    void call_void(std::string_view target, std::span<const Value> args,
+                   std::span<const std::pair<std::string, Value>> kwargs = {});
     /// What call_each() did: the results of the items before the first failure, in order, as one
     /// tuple, and that failure (nullptr when every item succeeded).
     struct EachResult {
@@ -158,6 +166,9 @@ private:
     void check_owner() const;
     /// healthy() without its shortcut; attached.
     bool full_health_check();
+    /// call_with() and call_void(): the result converted to a Value, or dropped (None).
+    Value call_target(std::string_view target, std::span<const Value> args,
+                      std::span<const std::pair<std::string, Value>> kwargs, bool keep_result);
 
     std::unique_ptr<Impl> impl_;
     std::int64_t id_ = -1;

@@ -6,13 +6,16 @@
 /// reference-counted immutable node) and safe to share between threads.
 
 #include <complex>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -62,6 +65,25 @@ concept ToValue = !std::is_same_v<std::remove_cvref_t<T>, Value> &&
                   requires(const std::remove_cvref_t<T>& x) {
                       { Convert<std::remove_cvref_t<T>>::to_value(x) } -> std::same_as<Value>;
                   };
+/// What a Value can be made from: a Value, or a type Convert<T> turns into one.
+template <class T>
+concept IntoValue = ToValue<T> || std::is_same_v<std::remove_cvref_t<T>, Value>;
+/// What Value::as<T>() can give: a type with Convert<T>::from_value.
+template <class T>
+concept FromValue = requires(const Value& v) {
+                        { Convert<T>::from_value(v) } -> std::same_as<T>;
+                    };
+
+namespace detail {
+/// For calls that convert every argument to a Value (Interpreter::call, the pool's submit): true
+/// when all convert; otherwise compilation stops here with one message naming the fix.
+template <class... Args> consteval bool arguments_convert() {
+    static_assert((IntoValue<Args> && ...),
+                  "an argument does not convert to isolates::Value: pass a Value, or specialise "
+                  "isolates::Convert<T> for its type (see the table in interp/convert.h)");
+    return (IntoValue<Args> && ...);
+}
+} // namespace detail
 
 class Value {
 public:
@@ -130,7 +152,14 @@ public:
     const Value& operator[](std::size_t i) const;
     const std::shared_ptr<const Shareable>& as_native() const;
     /// Converts to a C++ type through Convert<T> (include interp/convert.h).
-    template <class T> T as() const { return Convert<T>::from_value(*this); }
+    /// A T with no conversion fails to compile here, with one short message.
+    template <class T> T as() const {
+        static_assert(FromValue<T>, "Value::as<T>(): T has no conversion from isolates::Value; "
+                                    "see the table in interp/convert.h, or specialise "
+                                    "isolates::Convert<T> with a from_value");
+        if constexpr (FromValue<T>) return Convert<T>::from_value(*this);
+        else std::terminate(); // unreachable: the static_assert failed
+    }
 
     /// Python-like repr: `(1, 'a', b'\x00', [2.5])`.
     std::string repr() const;

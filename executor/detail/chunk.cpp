@@ -6,9 +6,7 @@
 
 namespace isolates::detail {
 
-namespace {
-/// An item's failure as the map reports it: with the item's index in the whole input.
-std::exception_ptr name_item(const std::exception_ptr& failure, std::size_t index) {
+std::exception_ptr item_failure(const std::exception_ptr& failure, std::size_t index) {
     try {
         std::rethrow_exception(failure);
     } catch (const PythonError& e) {
@@ -20,19 +18,26 @@ std::exception_ptr name_item(const std::exception_ptr& failure, std::size_t inde
         return failure;
     }
 }
-} // namespace
+
+bool chunk_stop_requested() noexcept { return InterpreterPoolExecutor::stop_requested(); }
+
+std::pair<std::shared_ptr<SharedState<Value>>, std::unique_ptr<Task>>
+make_chunk_task(std::shared_ptr<const std::string> target, std::vector<Value> items,
+                std::size_t first, bool unpack) {
+    return make_state_task<Value>(
+        [target = std::move(target), items = std::move(items), first,
+         unpack](Interpreter& in) -> Value {
+            auto [results, failure] = in.call_each(*target, items, unpack);
+            if (failure) throw ChunkFailure(results, item_failure(failure, first + results.size()));
+            return std::move(results);
+        });
+}
 
 std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,
                                                  std::shared_ptr<const std::string> target,
                                                  std::vector<Value> items, std::size_t first,
                                                  bool unpack) {
-    auto [state, task] = make_state_task<Value>(
-        [target = std::move(target), items = std::move(items), first,
-         unpack](Interpreter& in) -> Value {
-            auto [results, failure] = in.call_each(*target, items, unpack);
-            if (failure) throw ChunkFailure(results, name_item(failure, first + results.size()));
-            return std::move(results);
-        });
+    auto [state, task] = make_chunk_task(std::move(target), std::move(items), first, unpack);
     pool.enqueue(std::move(task), {});
     return state;
 }

@@ -7,24 +7,22 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "executor/detail/chunk_source.h"
 #include "executor/detail/shared_state.h"
+#include "executor/detail/task.h"
 #include "executor/interpreter_pool_executor.h"
 #include "interp/value.h"
 
 namespace isolates::detail {
 
-/// What a chunk's state fails with when one of its items failed: the results of the items before
-/// it (a tuple) and that item's error, which names its index in the whole input (ItemError, or
-/// NotShareableError whose path starts with "item N"). Internal: map and imap unwrap it.
-struct ChunkFailure : std::exception {
-    ChunkFailure(Value done, std::exception_ptr error) : done(std::move(done)), error(std::move(error)) {}
-    const char* what() const noexcept override { return "a chunk of a map had a failing item"; }
-
-    Value done;
-    std::exception_ptr error;
-};
+/// One chunk's state and task, not queued yet: the task resolves the state with the results of
+/// `items` (whose first is item `first` of the input) as one tuple, or fails it as below.
+std::pair<std::shared_ptr<SharedState<Value>>, std::unique_ptr<Task>>
+make_chunk_task(std::shared_ptr<const std::string> target, std::vector<Value> items,
+                std::size_t first, bool unpack);
 
 /// One chunk's task, queued on `pool`: its state resolves with the results of `items` (whose
 /// first is item `first` of the input) as one tuple, or fails with a ChunkFailure, or with the

@@ -23,16 +23,18 @@ public:
     virtual std::size_t size_hint() const { return 0; }
 };
 
-/// An ItemSource over a view: an item is read exactly when it is pulled (the iterator is advanced
+/// Reads a view's items one at a time, each exactly when it is pulled (the iterator is advanced
 /// only before the next read, so a generator computes nothing ahead). Not movable: it keeps an
-/// iterator into its own view.
-template <std::ranges::input_range V> class RangeSource final : public ItemSource {
+/// iterator into its own view. Shared by RangeSource and the chunks of a C++ callable's map.
+template <std::ranges::input_range V> class RangeCursor {
 public:
-    explicit RangeSource(V view) : view_(std::move(view)), it_(std::ranges::begin(view_)) {}
-    RangeSource(const RangeSource&) = delete;
-    RangeSource& operator=(const RangeSource&) = delete;
+    explicit RangeCursor(V view) : view_(std::move(view)), it_(std::ranges::begin(view_)) {}
+    RangeCursor(const RangeCursor&) = delete;
+    RangeCursor& operator=(const RangeCursor&) = delete;
 
-    bool pull(std::vector<Value>& out, std::size_t n) override {
+    /// Appends up to `n` more items to `out` (`out.emplace_back(item)`); false once the input is
+    /// over (after appending what was left, possibly nothing).
+    template <class Out> bool pull(Out& out, std::size_t n) {
         for (; n > 0; --n) {
             if (read_) {
                 ++it_;
@@ -53,6 +55,17 @@ private:
     V view_;
     std::ranges::iterator_t<V> it_;
     bool read_ = false; // *it_ has been pulled; advance before the next read
+};
+
+/// An ItemSource over a view, read through a RangeCursor.
+template <std::ranges::input_range V> class RangeSource final : public ItemSource {
+public:
+    explicit RangeSource(V view) : cursor_(std::move(view)) {}
+
+    bool pull(std::vector<Value>& out, std::size_t n) override { return cursor_.pull(out, n); }
+
+private:
+    RangeCursor<V> cursor_;
 };
 
 /// A RangeSource borrowing `range` (which must outlive it).

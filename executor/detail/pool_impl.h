@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "executor/detail/pool_counters.h"
+#include "executor/detail/pool_imports.h"
 #include "executor/detail/pool_lifecycle.h"
 #include "executor/detail/task_queues.h"
 #include "executor/detail/timer.h"
@@ -45,6 +46,7 @@ public:
     detail::TaskQueues queues;
     detail::PoolLifecycle lifecycle;
     detail::PoolCounters counters;
+    detail::PoolImports imports; // import_module's, for interpreters made later
     detail::Timer timer;
     std::vector<std::unique_ptr<detail::Worker>> workers;
     // Last, so it unregisters first: a Runtime destroyed before the pool describes and stops it

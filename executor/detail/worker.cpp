@@ -64,6 +64,7 @@ bool Worker::make_interpreter() {
         interpreter_options.own_openssl_context = options.own_openssl_context;
         interpreter_ = std::make_unique<Interpreter>(interpreter_options);
         for (const auto& module : options.init_modules) interpreter_->import_module(module);
+        for (const auto& module : pool_.imports.names()) interpreter_->import_module(module);
         if (!options.init_source.empty()) interpreter_->exec(options.init_source);
         return true;
     } catch (const std::exception& e) {
