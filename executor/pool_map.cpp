@@ -31,6 +31,7 @@ public:
         auto [state, task] = detail::make_chunk_task(target_, std::move(items), first, unpack_);
         return {std::move(state), std::move(task), count, more};
     }
+    std::size_t size_hint() const override { return items_.size_hint(); }
 
 private:
     const std::shared_ptr<const std::string> target_;
@@ -51,7 +52,7 @@ Future<std::vector<Value>> InterpreterPoolExecutor::map_chunks(detail::ChunkSour
                                                                const MapOptions& options) {
     detail::check_map_options(options);
     impl_->lifecycle.check_accepting();
-    auto join = detail::MapJoin::make(items.size_hint());
+    auto join = detail::MapJoin::make(chunks.size_hint());
     Future<std::vector<Value>> result(join->result());
     if (options.timeout.count() > 0)
         impl_->timer.schedule(std::chrono::steady_clock::now() + options.timeout, join->result(),

@@ -12,7 +12,7 @@ mkdir -p "$dest"
 for header in "$@"; do
   case $header in /*) ;; *) header="$MESON_SOURCE_ROOT/$header" ;; esac
   out="$dest/${header##*/}"
-  sed 's@^\([[:space:]]*#[[:space:]]*include[[:space:]]*\)"\(\(base\|channels\|executor\|interp\)/[^"]*\)"@\1<isolates/\2>@' \
+  sed 's@^\([[:space:]]*#[[:space:]]*include[[:space:]]*\)"\(\(base\|channels\|executor\|interp\|python\)/[^"]*\)"@\1<isolates/\2>@' \
     "$header" >"$out"
   chmod 644 "$out"
   [ -n "${MESON_INSTALL_QUIET:-}" ] || echo "Installing $header to $dest"

@@ -47,6 +47,9 @@ public:
     /// On the mapping thread: pulls up to `chunksize` items, the first being item `first` of the
     /// input, into one task. Rethrows what the input or a conversion throws.
     virtual Chunk next(std::size_t first, std::size_t chunksize) = 0;
+    /// How many items the whole input holds when it knows (a sized range), else 0; before the
+    /// first next(). Only a hint for reserving memory.
+    virtual std::size_t size_hint() const = 0;
 };
 
 } // namespace isolates::detail

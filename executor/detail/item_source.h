@@ -46,7 +46,8 @@ public:
         }
         return true;
     }
-    std::size_t size_hint() const override {
+    /// How many items the whole view holds when it is sized, else 0.
+    std::size_t size_hint() const {
         if constexpr (std::ranges::sized_range<const V>) return std::ranges::size(view_);
         else return 0;
     }
@@ -63,6 +64,7 @@ public:
     explicit RangeSource(V view) : cursor_(std::move(view)) {}
 
     bool pull(std::vector<Value>& out, std::size_t n) override { return cursor_.pull(out, n); }
+    std::size_t size_hint() const override { return cursor_.size_hint(); }
 
 private:
     RangeCursor<V> cursor_;
