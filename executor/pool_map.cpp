@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "executor/detail/chunk.h"
+#include "executor/detail/format_duration.h"
 #include "executor/detail/map_join.h"
 #include "executor/detail/map_stream_state.h"
 #include "executor/detail/pool_impl.h"
@@ -23,7 +24,10 @@ Future<std::vector<Value>> InterpreterPoolExecutor::map_items(std::string_view t
     Future<std::vector<Value>> result(join->result());
     if (options.timeout.count() > 0)
         impl_->timer.schedule(std::chrono::steady_clock::now() + options.timeout, join->result(),
-                              detail::Timer::Kind::timeout);
+                              detail::Timer::Kind::timeout,
+                              std::make_exception_ptr(TimeoutError(
+                                  "map of " + std::string(target) + " timed out after " +
+                                  detail::format_duration(options.timeout))));
     const auto shared_target = std::make_shared<const std::string>(target);
     try {
         std::size_t first = 0;

@@ -20,6 +20,23 @@ std::exception_ptr name_item(const std::exception_ptr& failure, std::size_t inde
         return failure;
     }
 }
+/// A chunk's task, named after its target and its items in timeout messages.
+struct ChunkBody {
+    std::shared_ptr<const std::string> target;
+    std::vector<Value> items;
+    std::size_t first;
+    bool unpack;
+
+    Value operator()(Interpreter& in) const {
+        auto [results, failure] = in.call_each(*target, items, unpack);
+        if (failure) throw ChunkFailure(results, name_item(failure, first + results.size()));
+        return std::move(results);
+    }
+    std::string name() const {
+        return *target + " (chunk of items " + std::to_string(first) + " to " +
+               std::to_string(first + items.size() - 1) + ")";
+    }
+};
 } // namespace
 
 std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,
@@ -27,12 +44,7 @@ std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& 
                                                  std::vector<Value> items, std::size_t first,
                                                  bool unpack) {
     auto [state, task] = make_state_task<Value>(
-        [target = std::move(target), items = std::move(items), first,
-         unpack](Interpreter& in) -> Value {
-            auto [results, failure] = in.call_each(*target, items, unpack);
-            if (failure) throw ChunkFailure(results, name_item(failure, first + results.size()));
-            return std::move(results);
-        });
+        ChunkBody{std::move(target), std::move(items), first, unpack});
     pool.enqueue(std::move(task), {});
     return state;
 }

@@ -11,6 +11,7 @@
 #include "executor/detail/pool_counters.h"
 #include "executor/detail/pool_lifecycle.h"
 #include "executor/detail/task_queues.h"
+#include "executor/detail/timeout_report.h"
 #include "executor/detail/timer.h"
 #include "executor/detail/worker.h"
 #include "executor/interpreter_pool_executor.h"
@@ -42,6 +43,7 @@ public:
     detail::TaskQueues queues;
     detail::PoolLifecycle lifecycle;
     detail::PoolCounters counters;
+    detail::TimeoutReport timeouts;
     detail::Timer timer;
     std::vector<std::unique_ptr<detail::Worker>> workers;
 
