@@ -122,7 +122,7 @@ TEST_CASE("Faults.never_returning_tasks_are_stopped_by_their_timeout" * doctest:
     options.task_timeout = 200ms;
     InterpreterPoolExecutor pool(options);
     const auto start = Clock::now();
-    CHECK_THROWS_WITH_AS(pool.submit("__main__:spin").get(), "task timed out", TimeoutError);
+    CHECK_THROWS_WITH_AS(pool.submit("__main__:spin").get(), "__main__:spin timed out after 200 ms", TimeoutError);
     CHECK_THROWS_AS(pool.submit("__main__:sleep_forever").get(), TimeoutError);
     CHECK_THROWS_AS(pool.submit_source("while True:\n    try:\n        pass\n"
                                        "    except Exception:\n        pass\n").get(),
