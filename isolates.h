@@ -10,6 +10,7 @@
 #include "interp/runtime.h"
 #include "interp/value.h"
 #include "interp/wire.h"
+#include "executor/as_completed.h"
 #include "executor/errors.h"
 #include "executor/future.h"
 #include "executor/interpreter_pool_executor.h"

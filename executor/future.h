@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "executor/detail/fan_in.h"
+#include "executor/detail/format_duration.h"
 #include "executor/detail/shared_state.h"
 #include "executor/errors.h"
 #include "interp/errors.h"
@@ -72,9 +74,10 @@ template <class F, class T> struct ContinuationResult {
     using type = typename decltype(probe())::type;
 };
 
-/// Runs `compute` and resolves `state` with what it returns or throws.
+/// Runs `compute` and resolves `state` with what it returns or throws. Returns what it threw when
+/// that could not resolve `state` (resolved already, by a cancel or a timeout), else nullptr.
 template <class R, class Compute>
-void resolve_with(SharedState<R>& state, Compute&& compute) noexcept {
+std::exception_ptr resolve_with(SharedState<R>& state, Compute&& compute) noexcept {
     try {
         if constexpr (std::is_void_v<R>) {
             compute();
@@ -83,9 +86,20 @@ void resolve_with(SharedState<R>& state, Compute&& compute) noexcept {
             state.set_value(compute());
         }
     } catch (...) {
-        state.fail(std::current_exception());
+        if (!state.fail(std::current_exception())) return std::current_exception();
     }
+    return nullptr;
 }
+
+/// The states behind futures, for FanIn.
+struct FutureAccess {
+    template <class T> static std::vector<std::shared_ptr<StateBase>> states(const std::vector<Future<T>>& futures) {
+        std::vector<std::shared_ptr<StateBase>> states;
+        states.reserve(futures.size());
+        for (const auto& future : futures) states.push_back(future.state_);
+        return states;
+    }
+};
 } // namespace detail
 
 template <class T> class Future {
@@ -119,11 +133,19 @@ public:
     bool ready() const noexcept { return state_->ready(); }
     /// Blocks until resolved.
     void wait() const { state_->wait(); }
-    /// Blocks up to `timeout`; returns ready(). Does not cancel anything.
+    /// Blocks up to `timeout`: std::future_status::ready once resolved, ::timeout if not by then
+    /// (never ::deferred). Does not cancel anything.
     template <class Rep, class Period>
-    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
-        return state_->wait_until(std::chrono::steady_clock::now() +
-                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+    std::future_status wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return wait_until(std::chrono::steady_clock::now() +
+                          std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
+    }
+    /// wait_for() until a point in time of any clock.
+    template <class Clock, class Duration>
+    std::future_status wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
+        const auto steady = std::chrono::steady_clock::now() +
+                            std::chrono::ceil<std::chrono::steady_clock::duration>(deadline - Clock::now());
+        return state_->wait_until(steady) ? std::future_status::ready : std::future_status::timeout;
     }
     /// Blocks until resolved, then returns a copy of the value or rethrows the exception.
     /// Never call it on a pool worker for a task queued behind it on the same worker. Throws
@@ -146,6 +168,21 @@ public:
             if (state.sole_future()) return state.take();
             return state.get();
         }
+    }
+    /// get(), waiting at most `timeout`: then throws TimeoutError ("not resolved within 150 ms"),
+    /// and the task goes on (ready() stays false; cancel() stops it). Python's result(timeout).
+    template <class Rep, class Period> T get_for(std::chrono::duration<Rep, Period> timeout) const {
+        if (wait_for(timeout) != std::future_status::ready)
+            throw TimeoutError("Future::get_for: not resolved within " +
+                               detail::format_duration(timeout) +
+                               " (the task goes on; cancel() stops it)");
+        return get();
+    }
+    /// Blocks until resolved, then returns the exception it failed with (CancelledError,
+    /// TimeoutError, the task's own, ...), or nullptr when it holds a value. Never throws it.
+    std::exception_ptr exception() const {
+        state_->wait();
+        return state_->outcome() == detail::Outcome::value ? nullptr : state_->error();
     }
     /// Resolves the future with CancelledError unless it is resolved already, and stops the task:
     /// a pending task never runs; a running Python call gets KeyboardInterrupt raised in it. A C++
@@ -219,7 +256,7 @@ public:
             // frame, which the resolving thread resumes and reuses while this call is still
             // destroying them (seen by TSan with clang).
             [[gnu::noinline]] bool await_suspend(std::coroutine_handle<> handle) {
-                return future.state_->add_callback([handle] { handle.resume(); });
+                return future.state_->add_callback([handle] { handle.resume(); }) != 0;
             }
             T await_resume() const { return future.get(); }
         };
@@ -228,6 +265,7 @@ public:
 
 private:
     template <class U> friend class Future;
+    friend struct detail::FutureAccess;
 
     /// The state; UsageError when this future is invalid.
     detail::SharedState<T>& checked() const {
@@ -290,12 +328,21 @@ template <class T> auto when_all(std::vector<Future<T>> futures) {
 }
 
 /// Resolves with the index of the first future to resolve (with a value or an exception; get()
-/// on it tells which). Throws UsageError for an empty vector.
+/// on it tells which), at once if one is resolved already. Then, or when the returned future is
+/// cancelled, it takes its callbacks back from the others: erase the winner and call it again on
+/// the rest as often as you like, nothing piles up on them. Throws UsageError for an empty vector.
 template <class T> Future<std::size_t> when_any(const std::vector<Future<T>>& futures) {
     if (futures.empty()) throw UsageError("when_any of no futures would never resolve");
     auto any = detail::make_state<std::size_t>();
-    for (std::size_t i = 0; i < futures.size(); ++i)
-        futures[i].on_done([any, i] { any->set_value(i); });
+    // Withdraws before resolving: whoever sees `any` resolved sees the others' callbacks gone.
+    auto fan_in = detail::FanIn::watch(detail::FutureAccess::states(futures),
+                                       [any](detail::FanIn& fan_in, std::size_t index) {
+                                           fan_in.withdraw();
+                                           any->set_value(index);
+                                       });
+    any->on_done([weak = std::weak_ptr<detail::FanIn>(fan_in)] {
+        if (auto fan_in = weak.lock()) fan_in->withdraw(); // cancelled
+    });
     return Future<std::size_t>(any);
 }
 

@@ -22,6 +22,16 @@ std::exception_ptr shutdown_error() {
     return std::make_exception_ptr(CancelledError("cancelled by shutdown of the pool"));
 }
 
+/// A submit_call task: `target(*args, **kwargs)`, named after its target in timeout messages.
+struct CallBody {
+    std::string target;
+    std::vector<Value> args;
+    std::vector<std::pair<std::string, Value>> kwargs;
+
+    Value operator()(Interpreter& in) const { return in.call_with(target, args, kwargs); }
+    const std::string& name() const noexcept { return target; }
+};
+
 /// The pool whose worker calls this, or nullptr.
 const InterpreterPoolExecutor::Impl* current_pool() noexcept {
     const Worker* worker = Worker::current();
@@ -60,6 +70,7 @@ void InterpreterPoolExecutor::Impl::enqueue(std::unique_ptr<Task> task,
     task->timeout = task_options.timeout.count() > 0 ? task_options.timeout : options.task_timeout;
     queues.reserve();
     counters.submitted.fetch_add(1, std::memory_order_relaxed);
+    task->state().count_into(counters);
     if (task_options.worker) queues.push_own(*task_options.worker, task.release());
     else queues.push_shared(task.release());
     // A shutdown or breakage may have drained the queues just before our push.
@@ -71,7 +82,6 @@ void InterpreterPoolExecutor::Impl::drain(const std::exception_ptr& error, Outco
     while (Task* raw = queues.take_any()) {
         std::unique_ptr<Task> task(raw);
         task->state().fail(error, outcome);
-        counters.count(task->state().outcome());
     }
 }
 
@@ -168,6 +178,7 @@ InterpreterPoolExecutor::Stats InterpreterPoolExecutor::Impl::stats() const {
     s.cancelled = counters.cancelled.load(std::memory_order_relaxed);
     s.replaced_interpreters = counters.replaced_interpreters.load(std::memory_order_relaxed);
     s.queue_depth = queues.depth();
+    s.last_timeout_traceback = timeouts.last();
     for (auto& worker : workers) s.busy.push_back(worker->busy());
     return s;
 }
@@ -199,8 +210,7 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
     auto [state, task] = detail::make_state_task<Value>(
-        [target = std::move(target), args = std::move(args),
-         kwargs = std::move(kwargs)](Interpreter& in) { return in.call_with(target, args, kwargs); });
+        CallBody{std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<Value>(std::move(state));
 }

@@ -85,6 +85,11 @@ public:
         std::uint64_t replaced_interpreters = 0;
         std::size_t queue_depth = 0;  ///< tasks queued, not yet taken by a worker
         std::vector<std::chrono::nanoseconds> busy; ///< per worker, time spent running tasks
+        /// Where the last task that timed out was when the interrupt stopped it: "scorer:score
+        /// timed out after 150 ms; the interrupt stopped it here:\nTraceback ...". Recorded by
+        /// its worker once the task stopped (after its future resolved), before that worker takes
+        /// another task; empty until a task timed out.
+        std::string last_timeout_traceback;
     };
 
     /// Starts the workers, which create and initialise their interpreters in parallel on their own
@@ -258,7 +263,8 @@ public:
     bool broken() const noexcept;
     /// Why it is broken (empty if it is not).
     std::string broken_reason() const;
-    /// Counters; a consistent snapshot of each, not of all together.
+    /// Counters; a consistent snapshot of each, not of all together. A task is counted before
+    /// its future resolves: read after get() returned, it is in.
     Stats stats() const;
 
     /// On a worker thread running a task: whether cancel() or a timeout asked that task to stop

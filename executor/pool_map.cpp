@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "executor/detail/chunk.h"
+#include "executor/detail/format_duration.h"
 #include "executor/detail/map_join.h"
 #include "executor/detail/map_stream_state.h"
 #include "executor/detail/pool_impl.h"
@@ -32,6 +33,7 @@ public:
         return {std::move(state), std::move(task), count, more};
     }
     std::size_t size_hint() const override { return items_.size_hint(); }
+    std::string target_name() const override { return *target_; }
 
 private:
     const std::shared_ptr<const std::string> target_;
@@ -56,7 +58,10 @@ Future<std::vector<Value>> InterpreterPoolExecutor::map_chunks(detail::ChunkSour
     Future<std::vector<Value>> result(join->result());
     if (options.timeout.count() > 0)
         impl_->timer.schedule(std::chrono::steady_clock::now() + options.timeout, join->result(),
-                              detail::Timer::Kind::timeout);
+                              detail::Timer::Kind::timeout,
+                              std::make_exception_ptr(TimeoutError(
+                                  "map of " + chunks.target_name() + " timed out after " +
+                                  detail::format_duration(options.timeout))));
     try {
         std::size_t first = 0;
         // Stops early once the result is decided (an item failed, the timeout passed).

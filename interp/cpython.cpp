@@ -27,6 +27,25 @@ std::string format_traceback(PyObject* exception) {
     }
     return utf8_of(joined.get());
 }
+
+/// The "Traceback (most recent call last): ..." lines of `exception` printed by CPython's C code
+/// into an io.StringIO (no line of the exception itself). Runs no bytecode, so an interrupt
+/// cannot spoil it: a stopped call may be interrupted again while format_traceback runs (a pool
+/// re-interrupts a task until it ends, and the first `import traceback` takes milliseconds).
+std::string print_traceback(PyObject* exception) {
+    Object tb = Object::steal(PyException_GetTraceback(exception));
+    if (!tb) return {};
+    Object io = Object::steal(PyImport_ImportModule("io"));
+    Object buffer = io ? Object::steal(PyObject_CallMethod(io.get(), "StringIO", nullptr)) : Object();
+    Object text = buffer && PyTraceBack_Print(tb.get(), buffer.get()) == 0
+                      ? Object::steal(PyObject_CallMethod(buffer.get(), "getvalue", nullptr))
+                      : Object();
+    if (!text || !PyUnicode_Check(text.get())) {
+        PyErr_Clear();
+        return {};
+    }
+    return utf8_of(text.get());
+}
 } // namespace
 
 std::string type_name(PyTypeObject* type) {
@@ -50,7 +69,8 @@ PythonError fetch_error() {
     if (!text) PyErr_Clear();
     std::string message = text ? utf8_of(text.get()) : "<unprintable>";
     std::string traceback = format_traceback(exception.get());
-    if (traceback.empty()) traceback = type + (message.empty() ? "" : ": " + message) + "\n";
+    if (traceback.empty())
+        traceback = print_traceback(exception.get()) + type + (message.empty() ? "" : ": " + message) + "\n";
     return PythonError(std::move(type), std::move(message), std::move(traceback));
 }
 

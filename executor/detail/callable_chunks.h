@@ -42,6 +42,7 @@ public:
         return {std::move(state), std::move(task), count, more};
     }
     std::size_t size_hint() const override { return items_.size_hint(); }
+    std::string target_name() const override { return "a C++ callable"; }
 
 private:
     /// On the worker: f on each item, stopping between items once the chunk is cancelled or

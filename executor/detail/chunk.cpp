@@ -21,16 +21,30 @@ std::exception_ptr item_failure(const std::exception_ptr& failure, std::size_t i
 
 bool chunk_stop_requested() noexcept { return InterpreterPoolExecutor::stop_requested(); }
 
+namespace {
+/// A chunk's task, named after its target and its items in timeout messages.
+struct ChunkBody {
+    std::shared_ptr<const std::string> target;
+    std::vector<Value> items;
+    std::size_t first;
+    bool unpack;
+
+    Value operator()(Interpreter& in) const {
+        auto [results, failure] = in.call_each(*target, items, unpack);
+        if (failure) throw ChunkFailure(results, item_failure(failure, first + results.size()));
+        return std::move(results);
+    }
+    std::string name() const {
+        return *target + " (chunk of items " + std::to_string(first) + " to " +
+               std::to_string(first + items.size() - 1) + ")";
+    }
+};
+} // namespace
+
 std::pair<std::shared_ptr<SharedState<Value>>, std::unique_ptr<Task>>
 make_chunk_task(std::shared_ptr<const std::string> target, std::vector<Value> items,
                 std::size_t first, bool unpack) {
-    return make_state_task<Value>(
-        [target = std::move(target), items = std::move(items), first,
-         unpack](Interpreter& in) -> Value {
-            auto [results, failure] = in.call_each(*target, items, unpack);
-            if (failure) throw ChunkFailure(results, item_failure(failure, first + results.size()));
-            return std::move(results);
-        });
+    return make_state_task<Value>(ChunkBody{std::move(target), std::move(items), first, unpack});
 }
 
 std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,

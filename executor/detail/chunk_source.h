@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "executor/detail/shared_state.h"
@@ -50,6 +51,8 @@ public:
     /// How many items the whole input holds when it knows (a sized range), else 0; before the
     /// first next(). Only a hint for reserving memory.
     virtual std::size_t size_hint() const = 0;
+    /// What the map calls, as its timeout message names it ("module:function").
+    virtual std::string target_name() const = 0;
 };
 
 } // namespace isolates::detail

@@ -28,7 +28,7 @@ MapStreamState::MapStreamState(InterpreterPoolExecutor::Impl& pool, std::string 
       ordered_(options.ordered), unpack_(unpack),
       deadline_(options.timeout.count() > 0 ? base::Deadline(Clock::now() + options.timeout)
                                             : std::nullopt) {
-    if (!ordered_) completions_ = std::make_shared<Completions>(std::max<std::size_t>(buffersize_, 2));
+    if (!ordered_) completions_ = std::make_shared<CompletionQueue>(buffersize_);
     try {
         refill();
     } catch (...) {
@@ -69,13 +69,7 @@ void MapStreamState::refill() {
         auto state = submit_chunk(pool_, target_, std::move(items), pulled_, unpack_);
         in_flight_.push_back(Chunk{next_seq_, pulled_, state});
         if (!ordered_) {
-            state->on_done([completions = completions_, seq = next_seq_] {
-                if (!completions->ring.try_push(seq)) {
-                    std::fputs("isolates: MapStream completion ring overflowed\n", stderr);
-                    std::abort();
-                }
-                completions->ready.notify_all();
-            });
+            state->on_done([completions = completions_, seq = next_seq_] { completions->push(seq); });
         }
         ++next_seq_;
         pulled_ += count;
@@ -97,18 +91,9 @@ MapStreamState::Chunk MapStreamState::take_next() {
         in_flight_.pop_front();
         return chunk;
     }
-    std::size_t seq;
-    for (;;) {
-        if (completions_->ring.try_pop(seq)) break;
-        const auto key = completions_->ready.prepare_wait();
-        if (completions_->ring.try_pop(seq)) {
-            completions_->ready.cancel_wait();
-            break;
-        }
-        if (completions_->ready.wait(key, deadline_)) continue; // woken: look again
-        if (completions_->ring.try_pop(seq)) break;            // just in time
-        timed_out();
-    }
+    const std::optional<std::size_t> completed = completions_->pop(deadline_);
+    if (!completed) timed_out();
+    const std::size_t seq = *completed;
     const auto it = std::find_if(in_flight_.begin(), in_flight_.end(),
                                  [seq](const Chunk& chunk) { return chunk.seq == seq; });
     Chunk chunk = std::move(*it);

@@ -2,8 +2,7 @@
 // MapStreamState: what a MapStream drives. It pulls the input a chunk at a time on the consumer's
 // thread, keeps at most `buffersize` chunks in flight (the one being consumed included), and hands
 // out results in input order (waiting on the oldest chunk) or as chunks complete (each chunk's
-// completion goes into a ring the consumer waits on: base/'s MpmcRing and EventCount, the
-// primitives channels are made of; channels/ itself is a layer beside executor/, not below it).
+// completion goes into a CompletionQueue the consumer waits on).
 
 #include <chrono>
 #include <cstddef>
@@ -12,8 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "base/event_count.h"
-#include "base/mpmc_ring.h"
+#include "executor/detail/completion_queue.h"
 #include "executor/detail/item_source.h"
 #include "executor/detail/shared_state.h"
 #include "executor/interpreter_pool_executor.h"
@@ -49,15 +47,6 @@ private:
         std::size_t first; // index of its first item in the input
         std::shared_ptr<SharedState<Value>> state;
     };
-    /// Completed chunks' sequence numbers, for ordered=false; shared with their callbacks, which
-    /// may run after the stream is gone. Never overflows: at most buffersize chunks are in flight
-    /// and each pushes once, before the consumer frees its slot.
-    struct Completions {
-        explicit Completions(std::size_t slots) : ring(slots) {}
-        base::MpmcRing<std::size_t> ring;
-        base::EventCount ready;
-    };
-
     /// Pulls and submits chunks until buffersize are in flight or the input is over. An exception
     /// of the input is kept and thrown once the results before it are consumed.
     void refill();
@@ -75,7 +64,10 @@ private:
     const bool ordered_;
     const bool unpack_;
     const base::Deadline deadline_;
-    std::shared_ptr<Completions> completions_; // ordered=false only
+    // Completed chunks' sequence numbers, for ordered=false; shared with their callbacks, which
+    // may run after the stream is gone. Never overflows: at most buffersize chunks are in flight
+    // and each pushes once, before the consumer frees its slot.
+    std::shared_ptr<CompletionQueue> completions_;
 
     std::deque<Chunk> in_flight_; // submitted, not yet handed out; in submission order
     std::size_t next_seq_ = 0;

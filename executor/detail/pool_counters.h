@@ -1,5 +1,7 @@
 #pragma once
-// PoolCounters: what InterpreterPoolExecutor::stats() reports about tasks, counted lock-free.
+// PoolCounters: what InterpreterPoolExecutor::stats() reports about tasks, counted lock-free as
+// each task's state resolves, before anyone sees it resolved: a stats() read after get() returned
+// counts that task.
 
 #include <atomic>
 #include <cstdint>
@@ -8,9 +10,9 @@
 
 namespace isolates::detail {
 
-struct PoolCounters {
-    /// Counts a task by how it was resolved, once, when the pool is done with it.
-    void count(Outcome outcome) noexcept {
+struct PoolCounters final : OutcomeCounter {
+    /// Counts a task by how it was resolved, once (StateBase::count_into).
+    void count(Outcome outcome) noexcept override {
         // Relaxed throughout: each counter is a statistic read on its own, ordering nothing.
         switch (outcome) {
         case Outcome::value: completed.fetch_add(1, std::memory_order_relaxed); break;

@@ -12,6 +12,7 @@
 #include "executor/detail/pool_imports.h"
 #include "executor/detail/pool_lifecycle.h"
 #include "executor/detail/task_queues.h"
+#include "executor/detail/timeout_report.h"
 #include "executor/detail/timer.h"
 #include "executor/detail/worker.h"
 #include "executor/interpreter_pool_executor.h"
@@ -47,6 +48,7 @@ public:
     detail::PoolLifecycle lifecycle;
     detail::PoolCounters counters;
     detail::PoolImports imports; // import_module's, for interpreters made later
+    detail::TimeoutReport timeouts;
     detail::Timer timer;
     std::vector<std::unique_ptr<detail::Worker>> workers;
     // Last, so it unregisters first: a Runtime destroyed before the pool describes and stops it

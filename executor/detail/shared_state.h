@@ -26,6 +26,20 @@ namespace isolates::detail {
 /// How a state was resolved.
 enum class Outcome : unsigned char { pending, value, error, cancelled, timed_out };
 
+/// Told once how a state was resolved, before the state is seen resolved by anyone (so a pool's
+/// stats() read after get() returned counts that task).
+class OutcomeCounter {
+public:
+    /// Called under the state's mutex, on the resolving thread: must be quick and not block.
+    virtual void count(Outcome outcome) noexcept = 0;
+
+protected:
+    ~OutcomeCounter() = default;
+};
+
+/// Names one callback added to one state, to take it back with remove_callback(); 0 names none.
+using CallbackId = std::uint64_t;
+
 /// Whoever runs a task right now and can stop it (a pool worker). A stop holds the runner while
 /// it asks (hold() under the state's mutex, release() after), so the runner neither starts
 /// another task nor goes away meanwhile, yet no lock is held while it stops the task (which may
@@ -93,13 +107,31 @@ public:
         return done;
     }
 
-    /// Calls `f` once the state is resolved, on the thread that resolves it; returns false (and
-    /// does not keep `f`) when it is resolved already.
-    bool add_callback(std::function<void()> f) {
+    /// Calls `f` once the state is resolved, on the thread that resolves it; returns its id, or 0
+    /// (and does not keep `f`) when it is resolved already.
+    CallbackId add_callback(std::function<void()> f) {
         std::lock_guard lock(mutex_);
-        if (ready()) return false;
-        callbacks_.push_back(std::move(f));
-        return true;
+        if (ready()) return 0;
+        callbacks_.push_back(Callback{++last_callback_id_, std::move(f)});
+        return last_callback_id_;
+    }
+    /// Takes back a callback of add_callback() that has not been run yet (it is destroyed here);
+    /// false when it ran, is running, or `id` is not one of this state's.
+    bool remove_callback(CallbackId id) {
+        std::function<void()> removed; // destroyed after the lock: it may own other states
+        std::lock_guard lock(mutex_);
+        for (auto it = callbacks_.begin(); it != callbacks_.end(); ++it) {
+            if (it->id != id) continue;
+            removed = std::move(it->f);
+            callbacks_.erase(it);
+            return true;
+        }
+        return false;
+    }
+    /// Callbacks waiting for the state to resolve (what remove_callback() keeps bounded).
+    std::size_t callback_count() const {
+        std::lock_guard lock(mutex_);
+        return callbacks_.size();
     }
     /// Calls `f` once resolved: later on the resolving thread, or now on this one.
     void on_done(std::function<void()> f) {
@@ -134,6 +166,13 @@ public:
         }
         runner->stop_running(*this);
         runner->release();
+    }
+
+    /// Reports this state's outcome to `counter` when it resolves (or now, if it has). Once.
+    void count_into(OutcomeCounter& counter) noexcept {
+        std::lock_guard lock(mutex_);
+        if (ready()) counter.count(outcome());
+        else counter_ = &counter;
     }
 
     /// The runner starts the task; false (and no runner recorded) if resolved already.
@@ -176,21 +215,27 @@ protected:
     /// Runs `store` and resolves, unless resolved already; then runs the callbacks outside the
     /// lock.
     template <class Store> bool complete(Store&& store, Outcome outcome) {
-        std::vector<std::function<void()>> callbacks;
+        std::vector<Callback> callbacks;
         {
             std::lock_guard lock(mutex_);
             if (ready()) return false;
             store();
+            if (counter_) counter_->count(outcome); // before anyone can see it resolved
             // release: a reader that sees the outcome also sees the value or error stored above.
             outcome_.store(outcome, std::memory_order_release);
             callbacks.swap(callbacks_);
             if (waiters_ > 0) cv_.notify_all();
         }
-        for (auto& f : callbacks) f();
+        for (auto& callback : callbacks) callback.f();
         return true;
     }
 
 private:
+    struct Callback {
+        CallbackId id;
+        std::function<void()> f;
+    };
+
     mutable std::mutex mutex_;
     mutable std::condition_variable cv_;
     mutable int waiters_ = 0;                       // guarded by mutex_
@@ -198,8 +243,10 @@ private:
     std::atomic<bool> stop_requested_{false};
     std::atomic<std::uint32_t> futures_{0};        // Future handles alive
     std::exception_ptr error_;                      // written once, before outcome_
-    std::vector<std::function<void()>> callbacks_;  // guarded by mutex_
+    std::vector<Callback> callbacks_;               // guarded by mutex_
+    CallbackId last_callback_id_ = 0;               // guarded by mutex_
     Runner* runner_ = nullptr;                      // guarded by mutex_
+    OutcomeCounter* counter_ = nullptr;             // guarded by mutex_
 };
 
 /// The shared state of a Future<T>.

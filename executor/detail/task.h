@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <new>
 #include <optional>
@@ -26,6 +27,9 @@ public:
     virtual void run(Interpreter& in) noexcept = 0;
     virtual StateBase& state() noexcept = 0;
     virtual std::shared_ptr<StateBase> shared_state() const = 0;
+    /// What the task runs, for messages ("scorer:score"); empty when it has no name (a C++
+    /// callable, Python source). Only before run() returns.
+    virtual std::string name() const { return {}; }
 
     /// `delete task` (a std::unique_ptr<Task>) ends the queue's or the worker's ownership: a
     /// task made with its state in one block (make_state_task) lets go of that block, which
@@ -33,6 +37,9 @@ public:
     static void operator delete(Task* task, std::destroying_delete_t) noexcept { task->dispose(); }
 
     std::chrono::nanoseconds timeout{0}; // 0: none
+    /// What run() threw after the state had been resolved by a cancel or a timeout (the
+    /// KeyboardInterrupt that stopped it, with where it was), else nullptr.
+    std::exception_ptr unreported;
 
     virtual ~Task() = default; // run by dispose() only
 
@@ -49,11 +56,18 @@ template <class T, class Body> class StateTask final : public Task {
 public:
     explicit StateTask(Body body) : body_(std::in_place, std::move(body)) {}
     void run(Interpreter& in) noexcept override {
-        resolve_with(state_, [&]() -> T { return (*body_)(in); });
+        unreported = resolve_with(state_, [&]() -> T { return (*body_)(in); });
     }
     StateBase& state() noexcept override { return state_; }
     std::shared_ptr<StateBase> shared_state() const override {
         return std::shared_ptr<StateBase>(self_, const_cast<SharedState<T>*>(&state_));
+    }
+    /// The body's `name()`, if it has one.
+    std::string name() const override {
+        if constexpr (requires(const Body& body) { std::string(body.name()); })
+            return std::string(body_->name());
+        else
+            return {};
     }
 
     /// The state (for the Future) and the task (for the queue).

@@ -1,20 +1,19 @@
 #include "executor/detail/timer.h"
 
-#include "executor/errors.h"
-
 namespace isolates::detail {
 
 Timer::Timer() : thread_([this] { run(); }) {}
 
 Timer::~Timer() { stop(); }
 
-void Timer::schedule(Clock::time_point when, std::weak_ptr<StateBase> state, Kind kind) {
+void Timer::schedule(Clock::time_point when, std::weak_ptr<StateBase> state, Kind kind,
+                     std::exception_ptr error) {
     bool earliest;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
         earliest = entries_.empty() || when < entries_.top().when;
-        entries_.push(Entry{when, std::move(state), kind});
+        entries_.push(Entry{when, std::move(state), kind, std::move(error)});
     }
     if (earliest) wake_.notify_one();
 }
@@ -48,8 +47,7 @@ void Timer::run() {
         lock.unlock();
         if (auto state = entry.state.lock()) {
             if (entry.kind == Kind::timeout)
-                state->stop(std::make_exception_ptr(TimeoutError("task timed out")),
-                            Outcome::timed_out);
+                state->stop(entry.error, Outcome::timed_out);
             else
                 state->stop_if_running();
         }

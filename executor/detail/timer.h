@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -27,9 +28,11 @@ public:
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
 
-    /// Any thread: fires `kind` for `state` at `when`, unless the state is gone by then. Ignored
-    /// after stop().
-    void schedule(Clock::time_point when, std::weak_ptr<StateBase> state, Kind kind);
+    /// Any thread: fires `kind` for `state` at `when`, unless the state is gone by then; a timeout
+    /// resolves it with `error` (required: a TimeoutError naming the target and the limit). Ignored after
+    /// stop().
+    void schedule(Clock::time_point when, std::weak_ptr<StateBase> state, Kind kind,
+                  std::exception_ptr error = nullptr);
     /// Drops every entry and joins the thread; idempotent.
     void stop();
 
@@ -38,6 +41,7 @@ private:
         Clock::time_point when;
         std::weak_ptr<StateBase> state; // a finished task's state is freed before its deadline
         Kind kind;
+        std::exception_ptr error; // a timeout's
         bool operator>(const Entry& other) const { return when > other.when; }
     };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "executor/detail/format_duration.h"
 #include "executor/detail/pool_impl.h"
 
 namespace isolates::detail {
@@ -102,11 +103,19 @@ void Worker::execute(Task* raw) {
     }
     if (state.begin_running(this)) {
         current_ = &state;
-        if (task->timeout.count() > 0)
+        std::string timeout_what; // the TimeoutError's message, when the task has a timeout
+        if (task->timeout.count() > 0) {
+            const std::string name = task->name();
+            timeout_what = (name.empty() ? std::string("task") : name) + " timed out after " +
+                           format_duration(task->timeout);
             pool_.timer.schedule(Clock::now() + task->timeout, task->shared_state(),
-                                 Timer::Kind::timeout);
+                                 Timer::Kind::timeout,
+                                 std::make_exception_ptr(TimeoutError(timeout_what)));
+        }
         const auto start = Clock::now();
         task->run(*interpreter_);
+        if (state.outcome() == Outcome::timed_out)
+            pool_.timeouts.record(timeout_what, task->unreported);
         state.end_running();
         wait_until_released(); // no stop of this task reaches the next one
         busy_ns_.fetch_add(static_cast<std::uint64_t>(
@@ -119,7 +128,6 @@ void Worker::execute(Task* raw) {
         std::lock_guard lock(running_mutex_);
         running_.reset();
     }
-    pool_.counters.count(state.outcome());
     task.reset();
     if (pool_.options.replace_unhealthy && !interpreter_->healthy()) {
         interpreter_.reset();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -194,6 +195,64 @@ TEST_CASE("Executor.timeouts_stop_running_tasks" * doctest::timeout(30)) {
     CHECK(stats.timed_out == 2);
     CHECK(stats.failed == 2);
     CHECK(stats.completed == 2);
+}
+
+TEST_CASE("Executor.timeout_names_the_target_and_stats_say_where_the_interrupt_stopped_it" *
+          doctest::timeout(30)) {
+    InterpreterPoolExecutor pool(with_helpers(1));
+    CHECK(pool.stats().last_timeout_traceback.empty());
+    InterpreterPoolExecutor::TaskOptions limit;
+    limit.timeout = 150ms;
+    CHECK_THROWS_WITH_AS(pool.submit_with(limit, "__main__:spin").get(),
+                         "__main__:spin timed out after 150 ms", TimeoutError);
+    // Its future resolved at the deadline; the worker records where the code stopped before it
+    // takes its next task, so once this one ran the record is there.
+    CHECK(pool.submit("__main__:add", 1, 1).get().as_int64() == 2);
+    const std::string where = pool.stats().last_timeout_traceback;
+    CHECK(where.find("__main__:spin timed out after 150 ms; the interrupt stopped it here:\n") == 0);
+    INFO(where);
+    CHECK(where.find("in spin") != std::string::npos);
+    CHECK(where.find("KeyboardInterrupt") != std::string::npos);
+
+    // A C++ task has no target to name; its code ends with what the interrupt raised in it.
+    limit.timeout = 1500us;
+    CHECK_THROWS_WITH_AS(pool.submit_with(limit, [](Interpreter& in) { in.call("__main__:spin"); }).get(),
+                         "task timed out after 1500 us", TimeoutError);
+    CHECK(pool.submit("__main__:add", 1, 1).get().as_int64() == 2);
+    CHECK(pool.stats().last_timeout_traceback.find("task timed out after 1500 us; the interrupt "
+                                                   "stopped it here:\n") == 0);
+
+    // The pool's task_timeout gives the same message.
+    auto options = with_helpers(1);
+    options.task_timeout = 200ms;
+    InterpreterPoolExecutor timed(options);
+    CHECK_THROWS_WITH_AS(timed.submit_source("while True: pass").get(),
+                         "task timed out after 200 ms", TimeoutError);
+    // A map's chunk is named after its target and items.
+    const std::vector<std::vector<Value>> no_arguments(2);
+    CHECK_THROWS_WITH_AS(timed.starmap("__main__:spin", no_arguments, {.chunksize = 2}).get(),
+                         "__main__:spin (chunk of items 0 to 1) timed out after 200 ms",
+                         TimeoutError);
+}
+
+TEST_CASE("Executor.stats_count_a_task_before_its_future_resolves" * doctest::timeout(30)) {
+    InterpreterPoolExecutor pool(with_helpers(2));
+    // A callback runs on the worker right after the future resolved: the task is counted already.
+    // (It runs at once on this thread if the task was that quick: after it resolved, too.)
+    std::promise<std::uint64_t> seen_in_callback;
+    Future<Value> first = pool.submit("__main__:add", 1, 2);
+    first.on_done([&] { seen_in_callback.set_value(pool.stats().completed); });
+    CHECK(seen_in_callback.get_future().get() == 1);
+    CHECK(first.get().as_int64() == 3);
+
+    for (int k = 0; k < 50; ++k) {
+        pool.submit("__main__:add", k, 1).get();
+        REQUIRE(pool.stats().completed == static_cast<std::uint64_t>(k) + 2);
+    }
+    CHECK_THROWS_AS(pool.submit("__main__:fail", "no").get(), PythonError);
+    CHECK(pool.stats().failed == 1);
+    const auto s = pool.stats();
+    CHECK(s.submitted == s.completed + s.failed + s.cancelled);
 }
 
 TEST_CASE("Executor.shutdown_runs_pending_tasks_by_default" * doctest::timeout(30)) {

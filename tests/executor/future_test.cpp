@@ -1,5 +1,5 @@
-// Future: resolution, waiting, continuations, when_all/when_any, cancellation, std::future and
-// co_await, without a pool (states resolved by hand or by a ThreadExecutor).
+// Future: resolution, waiting, continuations, when_all/when_any/as_completed, cancellation,
+// std::future and co_await, without a pool (states resolved by hand or by a ThreadExecutor).
 
 #include <atomic>
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "executor/as_completed.h"
 #include "executor/future.h"
 #include "executor/thread_executor.h"
 #include "tests/doctest.h"
@@ -48,7 +49,7 @@ TEST_CASE("Future.get_returns_value_or_rethrows" * doctest::timeout(10)) {
     auto [state, future] = make_pending<int>();
     CHECK(future.valid());
     CHECK_FALSE(future.ready());
-    CHECK_FALSE(future.wait_for(10ms));
+    CHECK(future.wait_for(10ms) == std::future_status::timeout);
     std::thread resolver([state = state] { state->set_value(42); });
     CHECK(future.get() == 42);
     resolver.join();
@@ -203,6 +204,140 @@ TEST_CASE("Future.when_any_reports_the_first_to_resolve" * doctest::timeout(10))
     a->set_value(1);
     CHECK(any.get() == 1);
     CHECK_THROWS_AS(when_any(std::vector<Future<int>>{}), UsageError);
+}
+
+TEST_CASE("Future.wait_for_and_wait_until_return_a_std_future_status" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<int>();
+    CHECK(future.wait_for(1ms) == std::future_status::timeout);
+    CHECK(future.wait_until(std::chrono::system_clock::now() + 1ms) == std::future_status::timeout);
+    CHECK(future.wait_until(std::chrono::steady_clock::now() - 1s) == std::future_status::timeout);
+    std::thread resolver([state = state] { state->set_value(3); });
+    CHECK(future.wait_for(std::chrono::hours(1)) == std::future_status::ready);
+    resolver.join();
+    CHECK(future.wait_for(0s) == std::future_status::ready);
+    CHECK(future.wait_until(std::chrono::system_clock::now()) == std::future_status::ready);
+}
+
+TEST_CASE("Future.get_for_throws_timeout_error_and_leaves_the_task_alone" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<int>();
+    CHECK_THROWS_WITH_AS(future.get_for(20ms), doctest::Contains("not resolved within 20 ms"),
+                         TimeoutError);
+    CHECK_FALSE(future.ready());
+    CHECK_FALSE(future.cancelled());
+    std::thread resolver([state = state] { state->set_value(9); });
+    CHECK(future.get_for(std::chrono::hours(1)) == 9);
+    resolver.join();
+    auto [failing, failed] = make_pending<void>();
+    failing->fail(std::make_exception_ptr(std::runtime_error("task failed")));
+    CHECK_THROWS_WITH_AS(failed.get_for(1s), "task failed", std::runtime_error);
+}
+
+TEST_CASE("Future.exception_waits_and_returns_the_error_or_null" * doctest::timeout(10)) {
+    auto [state, future] = make_pending<std::string>();
+    std::thread resolver([state = state] { state->fail(std::make_exception_ptr(std::runtime_error("bad"))); });
+    const std::exception_ptr error = future.exception(); // blocks until the thread resolved it
+    resolver.join();
+    REQUIRE(error != nullptr);
+    CHECK_THROWS_WITH_AS(std::rethrow_exception(error), "bad", std::runtime_error);
+    CHECK(make_ready_future(1).exception() == nullptr);
+    auto [cancelled_state, cancelled] = make_pending<int>();
+    cancelled.cancel();
+    CHECK_THROWS_AS(std::rethrow_exception(cancelled.exception()), CancelledError);
+}
+
+TEST_CASE("Future.when_any_called_again_on_the_rest_leaves_no_callbacks_behind" *
+          doctest::timeout(10)) {
+    // A long-lived future that never resolves, raced 1000 times against fresh ones.
+    auto [slow_state, slow] = make_pending<int>();
+    for (int round = 0; round < 1000; ++round) {
+        auto [fresh_state, fresh] = make_pending<int>();
+        Future<std::size_t> any = when_any(std::vector<Future<int>>{slow, fresh});
+        CHECK(slow_state->callback_count() == 1);
+        fresh_state->set_value(round);
+        REQUIRE(any.get() == 1);
+        REQUIRE(slow_state->callback_count() == 0);
+    }
+    // Cancelling the when_any future takes its callbacks back too.
+    Future<std::size_t> abandoned = when_any(std::vector<Future<int>>{slow});
+    abandoned.cancel();
+    CHECK(slow_state->callback_count() == 0);
+
+    // The winner erased and when_any called again on the rest, one resolved already.
+    std::vector<std::shared_ptr<detail::SharedState<int>>> states;
+    std::vector<Future<int>> rest;
+    for (int k = 0; k < 4; ++k) {
+        auto [s, f] = make_pending<int>();
+        states.push_back(s);
+        rest.push_back(f);
+    }
+    states[2]->set_value(2);
+    std::vector<int> order;
+    for (int step = 0; step < 4; ++step) {
+        Future<std::size_t> any = when_any(rest);
+        if (step == 1) states[0]->fail(std::make_exception_ptr(std::runtime_error("zero")));
+        if (step == 2) states[3]->set_value(3);
+        if (step == 3) states[1]->set_value(1);
+        const std::size_t index = any.get();
+        try {
+            order.push_back(rest[index].get());
+        } catch (const std::runtime_error&) {
+            order.push_back(0);
+        }
+        rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(index));
+        for (auto& s : states) CHECK(s->callback_count() == 0);
+    }
+    CHECK(order == std::vector<int>{2, 0, 3, 1});
+}
+
+TEST_CASE("Future.as_completed_yields_futures_in_the_order_they_resolve" * doctest::timeout(10)) {
+    std::vector<std::shared_ptr<detail::SharedState<int>>> states;
+    std::vector<Future<int>> futures;
+    for (int k = 0; k < 5; ++k) {
+        auto [s, f] = make_pending<int>();
+        states.push_back(s);
+        futures.push_back(f);
+    }
+    states[3]->set_value(30); // resolved before: comes first
+    auto completed = as_completed(futures);
+    CHECK(completed.size() == 5);
+    states[1]->fail(std::make_exception_ptr(std::runtime_error("one failed")));
+    states[0]->set_value(0);
+    // The last two resolve on another thread while the loop waits for them.
+    std::atomic<int> yielded{0};
+    std::thread resolver([&] {
+        while (yielded < 3) std::this_thread::yield();
+        states[4]->set_value(40);
+        while (yielded < 4) std::this_thread::yield();
+        states[2]->set_value(20);
+    });
+    std::vector<std::size_t> order;
+    for (auto it = completed.begin(); it != completed.end(); ++it) {
+        CHECK(it->ready());
+        order.push_back(it.index());
+        if (it.index() == 1) CHECK_THROWS_WITH(it->get(), "one failed");
+        else CHECK(it->get() == static_cast<int>(it.index()) * 10);
+        ++yielded;
+    }
+    resolver.join();
+    CHECK(order == std::vector<std::size_t>{3, 1, 0, 4, 2});
+
+    int count = 0;
+    for (const Future<int>& f : as_completed(std::vector<Future<int>>{})) count += f.get();
+    CHECK(count == 0);
+    CHECK_THROWS_AS(as_completed(std::vector<Future<int>>{Future<int>()}), UsageError);
+}
+
+TEST_CASE("Future.as_completed_dropped_early_takes_its_callbacks_back" * doctest::timeout(10)) {
+    auto [done, first] = make_pending<int>();
+    auto [pending, second] = make_pending<int>();
+    done->set_value(1);
+    {
+        auto completed = as_completed(std::vector<Future<int>>{first, second});
+        CHECK(pending->callback_count() == 1);
+        CHECK(completed.begin().index() == 0);
+    }
+    CHECK(pending->callback_count() == 0);
+    CHECK(pending->set_value(2)); // and resolving it later reaches nothing gone
 }
 
 TEST_CASE("Future.converts_to_std_future" * doctest::timeout(10)) {

@@ -122,7 +122,7 @@ TEST_CASE("Faults.never_returning_tasks_are_stopped_by_their_timeout" * doctest:
     options.task_timeout = 200ms;
     InterpreterPoolExecutor pool(options);
     const auto start = Clock::now();
-    CHECK_THROWS_WITH_AS(pool.submit("__main__:spin").get(), "task timed out", TimeoutError);
+    CHECK_THROWS_WITH_AS(pool.submit("__main__:spin").get(), "__main__:spin timed out after 200 ms", TimeoutError);
     CHECK_THROWS_AS(pool.submit("__main__:sleep_forever").get(), TimeoutError);
     CHECK_THROWS_AS(pool.submit_source("while True:\n    try:\n        pass\n"
                                        "    except Exception:\n        pass\n").get(),
@@ -455,7 +455,7 @@ TEST_CASE("Faults.shutdown_from_a_continuation_on_a_worker" * doctest::timeout(6
         },
         pool);
     CHECK(posted_shutdown.get() == 1);
-    REQUIRE(held.wait_for(prompt));
+    REQUIRE(held.wait_for(prompt) == std::future_status::ready);
     CHECK_THROWS_AS(held.get(), CancelledError);
     CHECK_THROWS_AS(pool.submit("__main__:add", 1, 1), UsageError);
 }
@@ -600,7 +600,7 @@ TEST_CASE("Faults.exceptions_from_initializers_are_reported" * doctest::timeout(
     CHECK(held.get().as_int64() == 1);
     breaker.get();
     for (auto& f : queued) {
-        REQUIRE(f.wait_for(prompt));
+        REQUIRE(f.wait_for(prompt) == std::future_status::ready);
         CHECK_THROWS_WITH_AS(f.get(), doctest::Contains("database gone"), BrokenPoolError);
     }
     CHECK(pool.broken());
