@@ -1,6 +1,6 @@
 #pragma once
 // Helpers for tests that need a second process (shared-memory segments seen from another process,
-// a process that dies without cleaning up).
+// a process that dies without cleaning up, a probe program that needs a fresh CPython).
 
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -62,6 +62,26 @@ inline void write_all(int fd, const std::string& text) {
         if (n <= 0) return;
         done += static_cast<std::size_t>(n);
     }
+}
+
+/// What a command printed (stdout and stderr) and its wait status (-1 if it could not start).
+struct CommandResult {
+    int status = -1;
+    std::string output;
+};
+
+/// Runs `command` through sh, stderr joined to stdout, under `timeout 120`: a hang fails the
+/// test instead of stalling the suite. Returns once the command ended.
+inline CommandResult run_command(const std::string& command) {
+    const std::string line = "timeout 120 " + command + " 2>&1";
+    std::fflush(nullptr);
+    CommandResult result;
+    FILE* pipe = ::popen(line.c_str(), "r");
+    if (!pipe) return result;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) result.output.append(buffer, n);
+    result.status = ::pclose(pipe);
+    return result;
 }
 
 /// Waits for the child; returns its wait status.

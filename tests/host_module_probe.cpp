@@ -11,27 +11,12 @@
 #include <string>
 
 #include "isolates.h"
+#include "tests/probe_checks.h"
 
 using namespace isolates;
+using namespace isolates::testing;
 
 namespace {
-int failures = 0;
-
-void expect_usage_error(const char* what, auto&& action) {
-    try {
-        action();
-        std::printf("FAIL %s: no error\n", what);
-        ++failures;
-    } catch (const UsageError& e) {
-        std::printf("ok %s: %s\n", what, e.what());
-    }
-}
-
-void expect(const char* what, const std::string& got, const std::string& wanted) {
-    std::printf("%s %s: %s\n", got == wanted ? "ok" : "FAIL", what, got.c_str());
-    if (got != wanted) ++failures;
-}
-
 /// Runs `source` in the main interpreter's __main__ and returns str(result).
 std::string in_main_interpreter(const char* source, const char* expression) {
     const PyGILState_STATE gil = PyGILState_Ensure();
@@ -79,5 +64,5 @@ int main() {
         }
         expect_usage_error("after the Runtime started", [] { HostModule("too_late").register_module(); });
     }
-    return failures == 0 ? 0 : 1;
+    return probe_status();
 }

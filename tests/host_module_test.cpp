@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "isolates.h"
+#include "tests/child_process.h"
 #include "tests/doctest.h"
 
 using namespace isolates;
@@ -407,16 +408,10 @@ TEST_CASE("HostModule.main_interpreter_and_registration_in_a_fresh_process" * do
     // tests/host_module_probe.cpp registers before its Runtime, imports the module in the main
     // interpreter and a sub-interpreter, and tries the registration rules CPython's once-only
     // initialisation makes testable only in a process of its own.
-    std::unique_ptr<FILE, int (*)(FILE*)> probe(popen(ISOLATES_HOST_MODULE_PROBE " 2>&1", "r"),
-                                                 pclose);
-    REQUIRE(probe);
-    std::string output;
-    char buffer[512];
-    while (std::fgets(buffer, sizeof buffer, probe.get())) output += buffer;
-    const int status = pclose(probe.release());
+    const auto probe_run = testing::run_command(ISOLATES_HOST_MODULE_PROBE);
+    const std::string& output = probe_run.output;
     CAPTURE(output);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(probe_run.status == 0);
     for (const char* line :
          {"ok name of a CPython module: register_builtin_module('sys'): CPython already has",
           "ok second module of one name: register_builtin_module('probe_host'): a built-in module",

@@ -9,22 +9,11 @@
 #include <thread>
 
 #include "isolates.h"
+#include "tests/probe_checks.h"
 
 using namespace isolates;
+using namespace isolates::testing;
 
-namespace {
-int failures = 0;
-
-void expect_usage_error(const char* what, auto&& action) {
-    try {
-        action();
-        std::printf("FAIL %s: no error\n", what);
-        ++failures;
-    } catch (const UsageError& e) {
-        std::printf("ok %s: %s\n", what, e.what());
-    }
-}
-} // namespace
 
 int main() {
     expect_usage_error("interpreter before any runtime", [] { Interpreter in; });
@@ -48,5 +37,5 @@ int main() {
     expect_usage_error("interpreter after finalisation", [] { Interpreter in; });
     expect_usage_error("pool after finalisation", [] { InterpreterPoolExecutor pool; });
     expect_usage_error("runtime after finalisation", [] { Runtime again; });
-    return failures == 0 ? 0 : 1;
+    return probe_status();
 }

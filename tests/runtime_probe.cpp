@@ -19,8 +19,10 @@
 #include <string>
 
 #include "isolates.h"
+#include "tests/probe_checks.h"
 
 using namespace isolates;
+using namespace isolates::testing;
 
 namespace {
 
@@ -100,13 +102,6 @@ int report(int argc, char** argv) {
     return 0;
 }
 
-int failures = 0;
-
-void expect(bool held, const char* rule) {
-    std::printf("%s %s\n", held ? "ok" : "FAIL", rule);
-    if (!held) ++failures;
-}
-
 template <class F> bool cancelled(const F& future) {
     try {
         future.get();
@@ -143,7 +138,7 @@ int pool_outlives_runtime() {
     }
     pool.reset();
     expect(true, "the pool was destroyed after the Runtime");
-    return failures == 0 ? 0 : 1;
+    return probe_status();
 }
 
 } // namespace

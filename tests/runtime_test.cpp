@@ -13,6 +13,7 @@
 #include "interp/interpreter.h"
 #include "executor/interpreter_pool_executor.h"
 #include "interp/runtime.h"
+#include "tests/child_process.h"
 #include "tests/doctest.h"
 
 using namespace isolates;
@@ -52,16 +53,10 @@ TEST_CASE("Runtime.sub_interpreters_refuse_fork_and_single_phase_extensions") {
 TEST_CASE("Runtime.lifecycle_rules_hold_in_a_fresh_process" * doctest::timeout(60)) {
     // tests/lifecycle_probe.cpp: no Runtime yet, a second Runtime, waiting for the last
     // interpreter, and use after finalisation, each in a process of its own making.
-    std::unique_ptr<FILE, int (*)(FILE*)> probe(popen(ISOLATES_LIFECYCLE_PROBE " 2>&1", "r"),
-                                                 pclose);
-    REQUIRE(probe);
-    std::string output;
-    char buffer[512];
-    while (std::fgets(buffer, sizeof buffer, probe.get())) output += buffer;
-    const int status = pclose(probe.release());
+    const auto probe_run = testing::run_command(ISOLATES_LIFECYCLE_PROBE);
+    const std::string& output = probe_run.output;
     CAPTURE(output);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(probe_run.status == 0);
     CHECK(output.find("ok interpreter before any runtime: no isolates::Runtime is alive") !=
           std::string::npos);
     CHECK(output.find("ok second runtime: an isolates::Runtime already exists") != std::string::npos);
@@ -86,22 +81,7 @@ TEST_CASE("Runtime.lifecycle_rules_hold_in_a_fresh_process" * doctest::timeout(6
 namespace {
 namespace fs = std::filesystem;
 
-struct Run {
-    int status = -1;
-    std::string output; // stdout and stderr
-};
-
-/// Runs `command` through sh with a 120 s timeout (a hang fails instead of stalling the suite).
-Run run(const std::string& command) {
-    const std::string line = "timeout 120 " + command + " 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(line.c_str(), "r"), pclose);
-    Run result;
-    if (!pipe) return result;
-    char buffer[4096];
-    while (std::fgets(buffer, sizeof buffer, pipe.get())) result.output += buffer;
-    result.status = pclose(pipe.release());
-    return result;
-}
+using testing::run_command;
 
 /// A fresh folder under the temporary directory, removed with everything in it at scope exit.
 struct TempDir {
@@ -195,7 +175,7 @@ TEST_CASE("Runtime.sys_path_option_comes_first_in_every_interpreter_without_path
     TempDir dir("runtime-sys-path");
     write_file(dir.path / "first/probe_sys_path.py", "");
     write_file(dir.path / "env/probe_pythonpath.py", "");
-    const Run result = run("env PATH= PYTHONPATH=" + (dir.path / "env").string() + " " + probe +
+    const auto result = run_command("env PATH= PYTHONPATH=" + (dir.path / "env").string() + " " + probe +
                            " report --sys-path " + (dir.path / "first").string());
     CAPTURE(result.output);
     CHECK(result.status == 0);
@@ -210,7 +190,7 @@ TEST_CASE("Runtime.use_pythonpath_puts_its_entries_after_sys_path" * doctest::ti
     TempDir dir("runtime-pythonpath");
     write_file(dir.path / "first/probe_sys_path.py", "");
     write_file(dir.path / "env/probe_pythonpath.py", "");
-    const Run result = run("env PYTHONPATH=" + (dir.path / "env").string() + " " + probe +
+    const auto result = run_command("env PYTHONPATH=" + (dir.path / "env").string() + " " + probe +
                            " report --use-pythonpath --sys-path " + (dir.path / "first").string());
     CAPTURE(result.output);
     CHECK(result.status == 0);
@@ -229,7 +209,7 @@ TEST_CASE("Runtime.another_python3_first_on_path_is_not_sys_executable" * doctes
         write_file(dir.path / name, impostor);
         fs::permissions(dir.path / name, fs::perms::owner_all);
     }
-    const Run result = run("env PATH=" + dir.path.string() + ":/usr/bin:/bin " + probe + " report");
+    const auto result = run_command("env PATH=" + dir.path.string() + ":/usr/bin:/bin " + probe + " report");
     CAPTURE(result.output);
     CHECK(result.status == 0);
     CHECK(result.output.find("impostor") == std::string::npos);
@@ -254,7 +234,7 @@ TEST_CASE("Runtime.venv_option_runs_every_interpreter_in_the_venv" * doctest::ti
     write_file(fs::path(site_packages) / "probe_venv.py", "");
     write_file(fs::path(site_packages) / "probe_extra.pth", (dir.path / "extra").string() + "\n");
     write_file(dir.path / "extra/probe_pth.py", "");
-    const Run result = run("env PATH= " + probe + " report --venv " + venv.string());
+    const auto result = run_command("env PATH= " + probe + " report --venv " + venv.string());
     CAPTURE(result.output);
     CHECK(result.status == 0);
     CHECK(problems(result.output, "{'prefix': " + quoted(venv) + ", 'base_prefix': '" + prefix +
@@ -265,7 +245,7 @@ TEST_CASE("Runtime.venv_option_runs_every_interpreter_in_the_venv" * doctest::ti
 
 TEST_CASE("Runtime.a_bad_venv_is_refused_before_cpython_starts" * doctest::timeout(120)) {
     TempDir dir("runtime-bad-venv");
-    const Run missing = run(probe + " report --venv " + (dir.path / "none").string());
+    const auto missing = run_command(probe + " report --venv " + (dir.path / "none").string());
     CAPTURE(missing.output);
     CHECK(missing.status == 0);
     CHECK(missing.output.find("error Runtime: Options::venv '" + (dir.path / "none").string() +
@@ -274,7 +254,7 @@ TEST_CASE("Runtime.a_bad_venv_is_refused_before_cpython_starts" * doctest::timeo
     CHECK(missing.output.find("retry ok") != std::string::npos);
 
     write_file(dir.path / "old/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.2\n");
-    const Run old = run(probe + " report --venv " + (dir.path / "old").string());
+    const auto old = run_command(probe + " report --venv " + (dir.path / "old").string());
     CAPTURE(old.output);
     CHECK(old.status == 0);
     CHECK(old.output.find("' was made by Python 3.11.2; this process embeds CPython " +
@@ -283,7 +263,7 @@ TEST_CASE("Runtime.a_bad_venv_is_refused_before_cpython_starts" * doctest::timeo
 }
 
 TEST_CASE("Runtime.destroyed_before_a_pool_says_so_and_shuts_it_down" * doctest::timeout(150)) {
-    const Run result = run(probe + " pool-outlives-runtime");
+    const auto result = run_command(probe + " pool-outlives-runtime");
     CAPTURE(result.output);
     CHECK(result.status == 0);
     CHECK(result.output.find("isolates: the Runtime is being destroyed while 1 interpreter (on "
@@ -303,7 +283,7 @@ TEST_CASE("Runtime.finalises_after_sub_interpreters_passed_keywords_to_extension
     // tests/finalize_probe.cpp: two sub-interpreters call _pickle and _hashlib with keywords,
     // then the Runtime ends CPython. CPython 3.12.0-3.12.3 crashed there without
     // interp/detail/keyword_tuples_312.h (3.12.1: SIGSEGV in _PyTuple_Fini).
-    const Run result = run(ISOLATES_FINALIZE_PROBE);
+    const auto result = run_command(ISOLATES_FINALIZE_PROBE);
     CAPTURE(result.output);
     CHECK(result.status == 0);
     CHECK(result.output.find("ok keywords passed in two sub-interpreters") != std::string::npos);
