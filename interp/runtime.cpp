@@ -21,6 +21,7 @@
 #include "interp/detail/keyword_tuples_312.h"
 #endif
 #include "interp/detail/runtime_state.h"
+#include "interp/runtime_client.h"
 #include "interp/detail/sys_path.h"
 #include "base/sanitized.h"
 #include "interp/errors.h"
@@ -144,10 +145,12 @@ struct RuntimeClients {
     }
 };
 
+} // namespace detail
+
 RuntimeClient::RuntimeClient(const std::string& what, std::function<std::string()> describe,
                              std::function<void()> stop)
     : describe_(std::move(describe)), stop_(std::move(stop)) {
-    std::lock_guard clients(RuntimeClients::mutex());
+    std::lock_guard clients(detail::RuntimeClients::mutex());
     {
         std::lock_guard lock(state_mutex);
         if (!runtime_alive)
@@ -155,15 +158,14 @@ RuntimeClient::RuntimeClient(const std::string& what, std::function<std::string(
                                  ? "the isolates::Runtime has been finalised"
                                  : "no isolates::Runtime is alive: make one (usually in main) first"));
     }
-    RuntimeClients::list().push_back(this);
+    detail::RuntimeClients::list().push_back(this);
 }
 
 RuntimeClient::~RuntimeClient() {
-    std::lock_guard clients(RuntimeClients::mutex());
-    auto& list = RuntimeClients::list();
+    std::lock_guard clients(detail::RuntimeClients::mutex());
+    auto& list = detail::RuntimeClients::list();
     std::erase(list, this);
 }
-} // namespace detail
 
 Runtime::Hold::Hold() {
     std::lock_guard lock(state_mutex);

@@ -16,7 +16,7 @@
 #include "executor/detail/timer.h"
 #include "executor/detail/worker.h"
 #include "executor/interpreter_pool_executor.h"
-#include "interp/detail/runtime_state.h"
+#include "interp/runtime_client.h"
 
 namespace isolates {
 
@@ -53,7 +53,7 @@ public:
     std::vector<std::unique_ptr<detail::Worker>> workers;
     // Last, so it unregisters first: a Runtime destroyed before the pool describes and stops it
     // through these members meanwhile.
-    detail::RuntimeClient runtime_client;
+    RuntimeClient runtime_client;
 
 private:
     std::exception_ptr broken_error() const;
