@@ -14,5 +14,6 @@
 #include "executor/errors.h"
 #include "executor/future.h"
 #include "executor/interpreter_pool_executor.h"
+#include "executor/process_worker.h"
 #include "executor/thread_executor.h"
 #include "python/host_module.h"

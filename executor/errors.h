@@ -28,6 +28,15 @@ public:
     using Error::Error;
 };
 
+/// A process worker ended before it replied (a crash, os._exit, the OOM killer, or the pool
+/// killing it because an interrupt could not stop a task past its timeout or cancel): what()
+/// names the process and how it ended ("worker process 4242 was killed by signal 11 (SIGSEGV)
+/// before it replied"). The pool replaces the process; other tasks are not affected.
+class WorkerProcessError : public Error {
+public:
+    using Error::Error;
+};
+
 /// An item of map(), starmap() or imap() raised: its Python exception as raised (type_name(),
 /// message(), traceback()) and its position in the input (index()). Catch it as a PythonError
 /// like any task's error; what() is "item 17 failed: " followed by the traceback.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "executor/detail/pool_impl.h"
+#include "executor/detail/worker_process.h"
 #include "interp/runtime.h"
 
 namespace isolates {
@@ -14,8 +15,38 @@ using detail::Task;
 using detail::Worker;
 
 namespace {
-std::size_t worker_count(const InterpreterPoolExecutor::Options& options) {
+using WorkerKind = InterpreterPoolExecutor::WorkerKind;
+
+/// The pool's sub-interpreter workers, or its processes when that is all it has.
+std::size_t first_kind_count(const InterpreterPoolExecutor::Options& options) {
     return options.workers > 0 ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// A mixed pool's worker processes (after the others); 0 for other pools.
+std::size_t routed_count(const InterpreterPoolExecutor::Options& options) {
+    if (options.worker_kind != WorkerKind::mixed) return 0;
+    if (options.process_workers == 0)
+        throw UsageError("InterpreterPoolExecutor: a mixed pool needs process_workers >= 1");
+    return options.process_workers;
+}
+
+std::size_t worker_count(const InterpreterPoolExecutor::Options& options) {
+    return first_kind_count(options) + routed_count(options);
+}
+
+/// Whether a mixed pool sends `task` to a process worker: its target's module, or a package
+/// holding it, is in `modules`.
+bool routes_to_process(const detail::Task& task, const std::vector<std::string>& modules) {
+    if (modules.empty() || !task.runs_in_process()) return false;
+    const std::string name = task.name(); // "pkg.mod:f", "pkg.mod:f (chunk of items ...)"
+    const auto colon = name.find(':');
+    if (colon == std::string::npos) return false;
+    const std::string_view module = std::string_view(name).substr(0, colon);
+    for (const auto& listed : modules)
+        if (module == listed || (module.starts_with(listed) && module.size() > listed.size() &&
+                                 module[listed.size()] == '.'))
+            return true;
+    return false;
 }
 
 std::exception_ptr shutdown_error() {
@@ -23,12 +54,13 @@ std::exception_ptr shutdown_error() {
 }
 
 /// A submit_call task: `target(*args, **kwargs)`, named after its target in timeout messages.
-struct CallBody {
+struct CallBody : detail::RunsInProcess {
     std::string target;
     std::vector<Value> args;
     std::vector<std::pair<std::string, Value>> kwargs;
 
     Value operator()(Interpreter& in) const { return in.call_with(target, args, kwargs); }
+    Value operator()(detail::WorkerProcess& in) const { return in.call_with(target, args, kwargs); }
     const std::string& name() const noexcept { return target; }
 };
 
@@ -42,11 +74,15 @@ const InterpreterPoolExecutor::Impl* current_pool() noexcept {
 // --- Impl ---------------------------------------------------------------------------------------
 
 namespace {
-std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl& pool,
-                                                  std::size_t count) {
+std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl& pool) {
+    const std::size_t first = first_kind_count(pool.options), count = worker_count(pool.options);
     std::vector<std::unique_ptr<Worker>> workers;
     workers.reserve(count);
-    for (std::size_t k = 0; k < count; ++k) workers.push_back(std::make_unique<Worker>(pool, k));
+    for (std::size_t k = 0; k < count; ++k) {
+        const bool in_process = pool.options.worker_kind == WorkerKind::processes ||
+                                (pool.options.worker_kind == WorkerKind::mixed && k >= first);
+        workers.push_back(std::make_unique<Worker>(pool, k, in_process));
+    }
     return workers;
 }
 } // namespace
@@ -54,8 +90,9 @@ std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl&
 // The workers exist (not started) before the pool registers with the Runtime, which may stop
 // it from then on; a pool without a Runtime throws here, before any thread starts.
 InterpreterPoolExecutor::Impl::Impl(Options options_in)
-    : options(std::move(options_in)), queues(worker_count(options), options.queue_bound),
-      lifecycle(worker_count(options)), workers(make_workers(*this, worker_count(options))),
+    : options(std::move(options_in)),
+      queues(worker_count(options), options.queue_bound, routed_count(options)),
+      lifecycle(worker_count(options)), workers(make_workers(*this)),
       runtime_client("InterpreterPoolExecutor", [this] { return describe(); },
                      [this] { shutdown(false, true); }) {
     for (auto& worker : workers) worker->start();
@@ -67,11 +104,18 @@ void InterpreterPoolExecutor::Impl::enqueue(std::unique_ptr<Task> task,
         throw UsageError("submit_to(" + std::to_string(*task_options.worker) + ") on a pool of " +
                          std::to_string(workers.size()) + " workers");
     lifecycle.check_accepting();
+    const bool routed = options.worker_kind == WorkerKind::mixed && !task_options.worker &&
+                        routes_to_process(*task, options.process_modules);
+    if (!task->runs_in_process() &&
+        (options.worker_kind == WorkerKind::processes ||
+         (task_options.worker && workers[*task_options.worker]->in_process())))
+        detail::throw_cannot_run_in_process();
     task->timeout = task_options.timeout.count() > 0 ? task_options.timeout : options.task_timeout;
     queues.reserve();
     counters.submitted.fetch_add(1, std::memory_order_relaxed);
     task->state().count_into(counters);
     if (task_options.worker) queues.push_own(*task_options.worker, task.release());
+    else if (routed) queues.push_routed(task.release());
     else queues.push_shared(task.release());
     // A shutdown or breakage may have drained the queues just before our push.
     if (lifecycle.broken()) drain(broken_error(), Outcome::error);
@@ -199,9 +243,8 @@ void InterpreterPoolExecutor::enqueue(std::unique_ptr<detail::Task> task, const 
 
 Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& options,
                                                          std::string source) {
-    auto [state, task] = detail::make_state_task<void>([source = std::move(source)](Interpreter& in) {
-        in.exec(source);
-    });
+    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
+        [source = std::move(source)](auto& in) { in.exec(source); }});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
 }
@@ -218,24 +261,25 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
 Future<void> InterpreterPoolExecutor::submit_call_void(const TaskOptions& options, std::string target,
                                                      std::vector<Value> args,
                                                      std::vector<std::pair<std::string, Value>> kwargs) {
-    auto [state, task] = detail::make_state_task<void>(
+    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
         [target = std::move(target), args = std::move(args),
-         kwargs = std::move(kwargs)](Interpreter& in) { in.call_void(target, args, kwargs); });
+         kwargs = std::move(kwargs)](auto& in) { in.call_void(target, args, kwargs); }});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
 }
 
 void InterpreterPoolExecutor::post(std::function<void()> job) {
     // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
-    auto [state, task] = detail::make_state_task<void>(
-        [job = std::move(job), pool = impl_.get()](Interpreter&) {
+    // A job is C++ that needs no interpreter: a process worker's thread runs it itself.
+    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
+        [job = std::move(job), pool = impl_.get()](auto&) {
             try {
                 job();
             } catch (...) {
                 pool->report_post_error(std::current_exception());
                 throw; // and counted as failed in stats()
             }
-        });
+        }});
     enqueue(std::move(task), {});
 }
 

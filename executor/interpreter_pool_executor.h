@@ -40,6 +40,20 @@ namespace isolates {
 
 class InterpreterPoolExecutor {
 public:
+    /// What runs the tasks.
+    enum class WorkerKind {
+        /// Threads that each own an isolated sub-interpreter (the default; C++ callables too).
+        sub_interpreters,
+        /// Worker processes (the same libpython, tasks run in each one's main interpreter), for
+        /// extensions that refuse sub-interpreters (numpy, ...). Python targets, source, map and
+        /// imports only: a C++ callable (submit(F), map(F, ...)) throws UsageError.
+        processes,
+        /// `workers` sub-interpreter workers (indices 0 ..) and `process_workers` worker
+        /// processes after them: tasks whose target's module is in process_modules go to the
+        /// processes, everything else (source, C++ callables) to the sub-interpreters.
+        mixed,
+    };
+
     struct Options {
         /// Number of workers; 0 means std::thread::hardware_concurrency().
         std::size_t workers = 0;
@@ -63,6 +77,21 @@ public:
         /// Give each worker's interpreter its own OpenSSL 3 library context
         /// (Interpreter::Options::own_openssl_context), so hashlib.sha256 scales with workers.
         bool own_openssl_context = true;
+        /// See WorkerKind.
+        WorkerKind worker_kind = WorkerKind::sub_interpreters;
+        /// Mixed pools: how many worker processes (at least 1), beside `workers`.
+        std::size_t process_workers = 1;
+        /// Mixed pools: modules whose tasks go to a process worker: a target "pkg.mod:f" goes
+        /// there when "pkg" or "pkg.mod" is listed (map and imap chunks too).
+        std::vector<std::string> process_modules;
+        /// Process workers: the executable to start (one whose main() calls
+        /// isolates::process_worker_main, see executor/process_worker.h); empty: the
+        /// isolates-worker-3.X installed with libisolates.
+        std::string worker_executable;
+        /// Process workers: how long a task may go on after a cancel or its timeout interrupted
+        /// it (code blocked in C does not see the interrupt) before its process is killed and
+        /// replaced. The future resolves at once either way.
+        std::chrono::milliseconds kill_after{1000};
         /// Called on the worker with the exception a post()ed job threw (post() has no future to
         /// carry it). Unset: the exception's message is written to stderr.
         std::function<void(std::exception_ptr)> on_post_error;
@@ -72,7 +101,8 @@ public:
     struct TaskOptions {
         /// Overrides Options::task_timeout when non-zero.
         std::chrono::nanoseconds timeout{0};
-        /// Run on this worker (0 .. size()-1), e.g. where earlier tasks left state.
+        /// Run on this worker (0 .. size()-1), e.g. where earlier tasks left state; in a mixed
+        /// pool, also how source goes to a process worker (indices from Options::workers on).
         std::optional<std::size_t> worker;
     };
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "executor/detail/pool_impl.h"
+#include "executor/detail/worker_process.h"
 
 namespace isolates {
 
@@ -15,15 +16,18 @@ Future<void> InterpreterPoolExecutor::import_module(std::string name) {
     std::vector<Future<void>> each;
     each.reserve(size());
     for (std::size_t k = 0; k < size(); ++k) {
-        each.push_back(submit_to(k, [name, k, &imports](Interpreter& in) {
-            try {
-                in.import_module(name);
-            } catch (const PythonError& e) {
-                throw WorkerError(k, e);
-            }
-            // From now on a replacement of this worker's interpreter imports it too.
-            imports.add(name);
-        }));
+        auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
+            [name, k, &imports](auto& in) {
+                try {
+                    in.import_module(name);
+                } catch (const PythonError& e) {
+                    throw WorkerError(k, e);
+                }
+                // From now on a replacement of this worker's interpreter imports it too.
+                imports.add(name);
+            }});
+        impl_->enqueue(std::move(task), on_worker(k));
+        each.push_back(Future<void>(std::move(state)));
     }
     // Inline: the module is forgotten before the returned future resolves.
     return when_all(std::move(each)).then([name = std::move(name), &imports](Future<void> all) {

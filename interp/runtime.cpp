@@ -37,6 +37,7 @@ bool runtime_alive = false;
 std::size_t interpreter_count = 0; // interpreters and Holds
 std::map<pid_t, std::size_t> interpreter_threads; // interpreters alive per owning thread (gettid)
 std::vector<std::string> extra_sys_path; // fixed before runtime_alive is first set
+std::string runtime_venv;                 // the same
 
 /// "1 interpreter", "3 pools".
 std::string count_of(std::size_t n, const char* thing) {
@@ -214,6 +215,7 @@ Runtime::Runtime(Options options) : owner_(std::this_thread::get_id()) {
         executable = options.venv.empty() ? detail::embedded_python_executable()
                                           : detail::venv_python_executable(options.venv);
         extra_sys_path = options.sys_path;
+        runtime_venv = options.venv;
         if (options.use_pythonpath) {
             // As CPython reads it: os.pathsep-separated, empty entries skipped, made absolute.
             const char* pythonpath = std::getenv("PYTHONPATH");
@@ -347,6 +349,15 @@ Runtime::~Runtime() {
     isolates_keep_parser_keyword_tuples();
 #endif
     Py_FinalizeEx();
+}
+
+Runtime::Options Runtime::options() {
+    std::lock_guard lock(state_mutex);
+    if (!runtime_alive) throw UsageError("Runtime::options(): no isolates::Runtime is alive");
+    Options options;
+    options.sys_path = extra_sys_path;
+    options.venv = runtime_venv;
+    return options;
 }
 
 bool Runtime::alive() noexcept {

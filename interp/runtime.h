@@ -43,6 +43,10 @@ public:
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
+    /// The live Runtime's options as it applied them: sys_path with PYTHONPATH's entries (made
+    /// absolute) appended when it used them, so use_pythonpath is false. What a process worker
+    /// starts its own Runtime with. Throws UsageError when no Runtime is alive.
+    static Options options();
     /// True between a Runtime's construction and the start of its destruction.
     static bool alive() noexcept;
     /// "3.13.0", "3.15.0rc2": the CPython this process runs, as sys.version starts.

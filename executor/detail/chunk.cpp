@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "executor/detail/pool_impl.h"
+#include "executor/detail/worker_process.h"
 
 namespace isolates::detail {
 
@@ -23,13 +24,15 @@ bool chunk_stop_requested() noexcept { return InterpreterPoolExecutor::stop_requ
 
 namespace {
 /// A chunk's task, named after its target and its items in timeout messages.
-struct ChunkBody {
+struct ChunkBody : RunsInProcess {
     std::shared_ptr<const std::string> target;
     std::vector<Value> items;
     std::size_t first;
     bool unpack;
 
-    Value operator()(Interpreter& in) const {
+    Value operator()(Interpreter& in) const { return run_on(in); }
+    Value operator()(WorkerProcess& in) const { return run_on(in); }
+    template <class In> Value run_on(In& in) const {
         auto [results, failure] = in.call_each(*target, items, unpack);
         if (failure) throw ChunkFailure(results, item_failure(failure, first + results.size()));
         return std::move(results);

@@ -20,11 +20,30 @@
 
 namespace isolates::detail {
 
+class WorkerProcess;
+
+/// The base of a task body that runs on a process worker too: it has
+/// `operator()(WorkerProcess&)` beside `operator()(Interpreter&)` (both through the same calls).
+/// A body without it (a user's C++ callable) runs on sub-interpreter workers only.
+struct RunsInProcess {};
+
+/// A body made of one generic callable `f(auto& in)` that runs on either kind of worker.
+template <class F> struct OnEitherWorker : RunsInProcess {
+    F f;
+    decltype(auto) operator()(Interpreter& in) { return f(in); }
+    decltype(auto) operator()(WorkerProcess& process) { return f(process); }
+};
+template <class F> OnEitherWorker(F) -> OnEitherWorker<F>;
+
 class Task {
 public:
     /// Runs on a worker thread with `in` owned by it; resolves the state with the result or the
     /// exception. Never throws.
     virtual void run(Interpreter& in) noexcept = 0;
+    /// run() on a process worker; a body that cannot (not RunsInProcess) fails with UsageError.
+    virtual void run(WorkerProcess& process) noexcept = 0;
+    /// Whether run(WorkerProcess&) can run the body.
+    virtual bool runs_in_process() const noexcept = 0;
     virtual StateBase& state() noexcept = 0;
     virtual std::shared_ptr<StateBase> shared_state() const = 0;
     /// What the task runs, for messages ("scorer:score"); empty when it has no name (a C++
@@ -48,6 +67,9 @@ protected:
     virtual void dispose() noexcept = 0;
 };
 
+/// Throws the UsageError of a C++ callable given to a process worker.
+[[noreturn]] void throw_cannot_run_in_process();
+
 /// A SharedState<T> and the task that resolves it with `body(Interpreter&)`, in one mimalloc
 /// block with their reference counts: one allocation per submission. The task holds the block
 /// until it is deleted (run, drained or dropped), and destroys `body` then, so arguments do not
@@ -58,6 +80,15 @@ public:
     void run(Interpreter& in) noexcept override {
         unreported = resolve_with(state_, [&]() -> T { return (*body_)(in); });
     }
+    void run(WorkerProcess& process) noexcept override {
+        if constexpr (std::is_base_of_v<RunsInProcess, Body>) {
+            unreported = resolve_with(state_, [&]() -> T { return (*body_)(process); });
+        } else {
+            (void)process;
+            unreported = resolve_with(state_, []() -> T { throw_cannot_run_in_process(); });
+        }
+    }
+    bool runs_in_process() const noexcept override { return std::is_base_of_v<RunsInProcess, Body>; }
     StateBase& state() noexcept override { return state_; }
     std::shared_ptr<StateBase> shared_state() const override {
         return std::shared_ptr<StateBase>(self_, const_cast<SharedState<T>*>(&state_));

@@ -19,7 +19,8 @@ Task* LockedTaskList::pop() {
     return task;
 }
 
-TaskQueues::TaskQueues(std::size_t workers, std::size_t bound) : own_(workers) {
+TaskQueues::TaskQueues(std::size_t workers, std::size_t bound, std::size_t routed_workers)
+    : own_(workers), first_routed_(workers - routed_workers) {
     if (bound > 0)
         slots_ = std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(bound));
 }
@@ -36,6 +37,11 @@ void TaskQueues::push_shared(Task* task) {
     idle_.notify_one();
 }
 
+void TaskQueues::push_routed(Task* task) {
+    routed_.push(task);
+    idle_.notify_all();
+}
+
 void TaskQueues::push_own(std::size_t index, Task* task) {
     own_[index].push(task);
     idle_.notify_all();
@@ -44,6 +50,7 @@ void TaskQueues::push_own(std::size_t index, Task* task) {
 Task* TaskQueues::take(std::size_t index) {
     if (Task* task = own_[index].pop()) return taken(task);
     Task* task = nullptr;
+    if (index >= first_routed_) return (task = routed_.pop()) ? taken(task) : nullptr;
     if (ring_.try_pop(task)) return taken(task);
     if ((task = overflow_.pop())) return taken(task);
     return nullptr;
@@ -53,6 +60,7 @@ Task* TaskQueues::take_any() {
     Task* task = nullptr;
     if (ring_.try_pop(task)) return taken(task);
     if ((task = overflow_.pop())) return taken(task);
+    if ((task = routed_.pop())) return taken(task);
     for (auto& own : own_)
         if ((task = own.pop())) return taken(task);
     return nullptr;

@@ -40,18 +40,24 @@ private:
 
 class TaskQueues {
 public:
-    /// `bound` > 0 limits the tasks queued at once (reserve() blocks at the limit).
-    TaskQueues(std::size_t workers, std::size_t bound);
+    /// `bound` > 0 limits the tasks queued at once (reserve() blocks at the limit). The last
+    /// `routed_workers` workers take routed tasks (push_routed) instead of shared ones: a mixed
+    /// pool's process workers.
+    TaskQueues(std::size_t workers, std::size_t bound, std::size_t routed_workers = 0);
 
     /// Any thread, before a push: counts one more queued task, blocking while `bound` are queued.
     void reserve();
     /// Any thread: queues a reserved task for any worker and wakes one sleeping worker.
     void push_shared(Task* task);
+    /// Any thread: queues a reserved task for the routed workers and wakes every sleeping worker
+    /// (only those can take it).
+    void push_routed(Task* task);
     /// Any thread: queues a reserved task for worker `index` only and wakes every sleeping worker
     /// (only that one can take it).
     void push_own(std::size_t index, Task* task);
 
-    /// Worker `index`: its own oldest task, else the oldest shared one; nullptr when none.
+    /// Worker `index`: its own oldest task, else the oldest shared (routed, for a routed worker)
+    /// one; nullptr when none.
     Task* take(std::size_t index);
     /// Worker `index`: take(), retried while spinning briefly (a next task often comes within
     /// microseconds, sooner than a futex sleep and wake-up), or when there is still nothing,
@@ -87,6 +93,8 @@ private:
     base::MpmcRing<Task*> ring_{8192};
     LockedTaskList overflow_;
     std::vector<LockedTaskList> own_; // one per worker: submit_to
+    LockedTaskList routed_;           // for the last routed_workers_ workers only
+    std::size_t first_routed_;        // index of the first routed worker
     std::unique_ptr<std::counting_semaphore<>> slots_; // the bound, when set
     std::atomic<std::int64_t> queued_{0};
     base::EventCount idle_;

@@ -6,6 +6,9 @@
 
 #include "executor/detail/format_duration.h"
 #include "executor/detail/pool_impl.h"
+#include "executor/detail/worker_process.h"
+#include "executor/detail/worker_executable.h"
+#include "interp/runtime.h"
 
 namespace isolates::detail {
 
@@ -19,6 +22,16 @@ thread_local Worker* this_thread_worker = nullptr;
 constexpr const char* stop_exception = "KeyboardInterrupt";
 } // namespace
 
+void throw_cannot_run_in_process() {
+    throw UsageError("a C++ callable cannot run on a process worker (it would need this process's "
+                     "memory); submit a Python target or source, or use sub-interpreter workers");
+}
+
+Worker::Worker(InterpreterPoolExecutor::Impl& pool, std::size_t index, bool in_process)
+    : pool_(pool), index_(index), in_process_(in_process) {}
+
+Worker::~Worker() = default;
+
 Worker* Worker::current() noexcept { return this_thread_worker; }
 
 void Worker::start() { thread_ = std::thread([this] { main(); }); }
@@ -28,12 +41,26 @@ void Worker::join() {
 }
 
 void Worker::stop_running(StateBase& state) noexcept {
-    // Held (see Runner): the task still runs or has only just ended, so interpreter_ is the one
-    // it runs in, and a late delivery is discarded by the interpreter when the call has ended.
-    try {
-        interpreter_->interrupt(stop_exception);
-    } catch (...) {
-        // interrupt() only throws for a bad exception name, and ours is built in.
+    // Held (see Runner): the task still runs or has only just ended, so interpreter_ (process_)
+    // is the one it runs in, and a late delivery is discarded when the call has ended.
+    if (process_) {
+        process_->interrupt();
+        const auto now = Clock::now();
+        bool kill = false;
+        {
+            std::lock_guard lock(running_mutex_);
+            if (&state != running_.get()) return;
+            if (first_stop_ == Clock::time_point{}) first_stop_ = now;
+            // Code blocked in C never sees the interrupt: only the process's end stops it.
+            kill = now - first_stop_ >= pool_.options.kill_after;
+        }
+        if (kill) process_->kill();
+    } else {
+        try {
+            interpreter_->interrupt(stop_exception);
+        } catch (...) {
+            // interrupt() only throws for a bad exception name, and ours is built in.
+        }
     }
     // Interrupt again later while the task still runs: the interrupt may land between its Python
     // calls (a C++ task), or the Python code may catch it.
@@ -60,6 +87,22 @@ void Worker::cancel_running() {
 bool Worker::make_interpreter() {
     const auto& options = pool_.options;
     try {
+        if (in_process_) {
+            WorkerProcess::Options process_options;
+            process_options.executable = options.worker_executable.empty()
+                                             ? default_worker_executable()
+                                             : options.worker_executable;
+            const Runtime::Options runtime = Runtime::options();
+            process_options.init.runtime_sys_path = runtime.sys_path;
+            process_options.init.venv = runtime.venv;
+            process_options.init.sys_path = options.sys_path;
+            process_options.init.init_modules = options.init_modules;
+            for (const auto& module : pool_.imports.names())
+                process_options.init.init_modules.push_back(module);
+            process_options.init_source = options.init_source;
+            process_ = std::make_unique<WorkerProcess>(process_options);
+            return true;
+        }
         Interpreter::Options interpreter_options;
         interpreter_options.sys_path = options.sys_path;
         interpreter_options.own_openssl_context = options.own_openssl_context;
@@ -70,8 +113,9 @@ bool Worker::make_interpreter() {
         return true;
     } catch (const std::exception& e) {
         interpreter_.reset();
-        pool_.mark_broken("worker " + std::to_string(index_) +
-                          " could not initialise its interpreter: " + e.what());
+        process_.reset();
+        pool_.mark_broken("worker " + std::to_string(index_) + " could not initialise its " +
+                          (in_process_ ? "process: " : "interpreter: ") + e.what());
         return false;
     }
 }
@@ -85,13 +129,16 @@ void Worker::main() {
     while (!pool_.lifecycle.broken()) {
         if (Task* task = pool_.queues.take_or_sleep(index_, stop)) {
             execute(task);
-            if (!interpreter_) break; // could not be replaced: the pool is broken
+            if (!interpreter_ && !process_) break; // could not be replaced: the pool is broken
         } else if (stop()) {
             break; // nothing queued: a stopping pool runs every task queued before it stopped
         }
     }
     interpreter_.reset(); // on this thread, as CPython requires
+    process_.reset();
 }
+
+bool Worker::healthy() { return process_ ? process_->healthy() : interpreter_->healthy(); }
 
 void Worker::execute(Task* raw) {
     std::unique_ptr<Task> task(raw);
@@ -100,6 +147,7 @@ void Worker::execute(Task* raw) {
         std::lock_guard lock(running_mutex_);
         running_ = task->shared_state();
         retry_backoff_ = std::chrono::milliseconds(1);
+        first_stop_ = {};
     }
     if (state.begin_running(this)) {
         current_ = &state;
@@ -113,7 +161,8 @@ void Worker::execute(Task* raw) {
                                  std::make_exception_ptr(TimeoutError(timeout_what)));
         }
         const auto start = Clock::now();
-        task->run(*interpreter_);
+        if (process_) task->run(*process_);
+        else task->run(*interpreter_);
         if (state.outcome() == Outcome::timed_out)
             pool_.timeouts.record(timeout_what, task->unreported);
         state.end_running();
@@ -129,8 +178,10 @@ void Worker::execute(Task* raw) {
         running_.reset();
     }
     task.reset();
-    if (pool_.options.replace_unhealthy && !interpreter_->healthy()) {
+    // A process that died (or was killed) is replaced whatever replace_unhealthy says.
+    if ((pool_.options.replace_unhealthy || process_) && !healthy()) {
         interpreter_.reset();
+        process_.reset();
         pool_.counters.replaced_interpreters.fetch_add(1, std::memory_order_relaxed);
         make_interpreter();
     }

@@ -1,0 +1,204 @@
+// process_worker_main: the worker's side of a process worker (executor/detail/worker_process.h
+// is the host's). The main thread makes the Runtime and serves requests one at a time in an
+// Interpreter on the main interpreter; a watcher thread turns the host's interrupt requests into
+// KeyboardInterrupt in the call they name, and ends the process when the host dies.
+
+#include "executor/process_worker.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <thread>
+
+#include "base/futex.h"
+#include "channels/detail/shm_link.h"
+#include "channels/detail/shm_segment.h"
+#include "executor/detail/spawned_process.h"
+#include "executor/detail/worker_protocol.h"
+#include "interp/interpreter.h"
+#include "interp/runtime.h"
+
+namespace isolates {
+
+namespace {
+
+using detail::worker_protocol::Op;
+using detail::worker_protocol::Reply;
+using detail::worker_protocol::Request;
+
+/// Whether the host still holds the write end of our lifeline.
+bool host_alive() noexcept {
+    pollfd lifeline{detail::SpawnedProcess::lifeline_fd, POLLIN, 0};
+    return ::poll(&lifeline, 1, 0) == 0;
+}
+
+/// The host died: nobody will read our replies. Our own shared-memory segments would outlive us
+/// (until a later isolates process sweeps them), so remove them first.
+[[noreturn]] void end_orphaned() {
+    detail::remove_own_segments();
+    ::_exit(0);
+}
+
+/// What the watcher needs to know of the request being served; `mutex` makes "is seq still
+/// running" and the interrupt one step, so an interrupt never lands in the next request.
+struct Serving {
+    std::mutex mutex;
+    Interpreter* interpreter = nullptr; // guarded by mutex
+    std::uint64_t seq = 0;              // guarded by mutex
+};
+
+/// The watcher thread's loop: sleeps on the control word (waking every 100 ms to check the
+/// host), interrupts the request it names.
+void watch(detail::ShmLink& link, Serving& serving, const std::atomic<bool>& done) {
+    std::uint32_t seen = link.control().load();
+    while (!done.load()) {
+        base::futex_wait(link.control(), seen, std::chrono::milliseconds(100), /*shared=*/true);
+        if (!host_alive()) end_orphaned();
+        const std::uint32_t word = link.control().load();
+        if (word == seen) continue;
+        seen = word;
+        std::lock_guard lock(serving.mutex);
+        if (serving.interpreter && detail::worker_protocol::interrupts(word, serving.seq))
+            serving.interpreter->interrupt("KeyboardInterrupt");
+    }
+}
+
+detail::RingWait while_host_alive() {
+    detail::RingWait wait;
+    wait.keep_waiting = host_alive;
+    wait.poll = std::chrono::milliseconds(100);
+    return wait;
+}
+
+/// Runs one request; its failure goes into the reply.
+Reply serve(Interpreter& in, const Request& request) {
+    Reply reply;
+    reply.seq = request.seq;
+    try {
+        switch (request.op) {
+        case Op::call: reply.value = in.call_with(request.text, request.args, request.kwargs); break;
+        case Op::call_void: in.call_void(request.text, request.args, request.kwargs); break;
+        case Op::call_each: {
+            auto [results, failure] = in.call_each(request.text, request.args, request.flag);
+            reply.value = std::move(results);
+            reply.error = failure;
+            break;
+        }
+        case Op::exec: in.exec(request.text); break;
+        case Op::import_module: in.import_module(request.text); break;
+        case Op::init:
+        case Op::exit: throw UsageError("worker protocol: an init or exit request in mid-stream");
+        }
+    } catch (...) {
+        reply.error = std::current_exception();
+    }
+    return reply;
+}
+
+/// Sets up the interpreter as the pool asked (init request) and serves until told to stop.
+int serve_link(detail::ShmLink& link) {
+    std::vector<std::byte> frame;
+    if (link.to_worker().receive(frame, while_host_alive()) != detail::RingStatus::ok) return 1;
+    Request init = detail::worker_protocol::decode_request(frame);
+    if (init.op != Op::init) {
+        std::fprintf(stderr, "isolates worker: the first request is not init\n");
+        return 3;
+    }
+    const detail::worker_protocol::InitArgs args = detail::worker_protocol::unpack_init(init.args);
+
+    Runtime::Options runtime_options;
+    runtime_options.sys_path = args.runtime_sys_path;
+    runtime_options.venv = args.venv;
+    std::optional<Runtime> runtime;
+    Reply init_reply;
+    init_reply.seq = init.seq;
+    try {
+        runtime.emplace(runtime_options);
+    } catch (...) {
+        init_reply.error = std::current_exception();
+        detail::worker_protocol::encode(init_reply, frame);
+        link.to_host().send(frame, while_host_alive());
+        return 1;
+    }
+
+    Serving serving;
+    std::atomic<bool> done{false};
+    std::thread watcher([&] { watch(link, serving, done); });
+    int status = 0;
+    {
+        Interpreter::Options options;
+        options.main_interpreter = true;
+        options.sys_path = args.sys_path;
+        std::optional<Interpreter> in;
+        try {
+            in.emplace(options);
+            for (const auto& module : args.init_modules) in->import_module(module);
+            if (!init.text.empty()) in->exec(init.text);
+        } catch (...) {
+            init_reply.error = std::current_exception();
+            status = 1;
+        }
+        detail::worker_protocol::encode(init_reply, frame);
+        if (link.to_host().send(frame, while_host_alive()) != detail::RingStatus::ok) status = 1;
+
+        Reply last; // its Values (shared-memory buffers) live until the host's next request
+        while (status == 0) {
+            if (link.to_worker().receive(frame, while_host_alive()) != detail::RingStatus::ok) break;
+            Request request = detail::worker_protocol::decode_request(frame);
+            last = Reply{};
+            if (request.op == Op::exit) break;
+            {
+                std::lock_guard lock(serving.mutex);
+                serving.interpreter = &*in;
+                serving.seq = request.seq;
+            }
+            Reply reply = serve(*in, request);
+            {
+                std::lock_guard lock(serving.mutex);
+                serving.interpreter = nullptr;
+                serving.seq = 0;
+            }
+            reply.healthy = in->healthy();
+            detail::worker_protocol::encode(reply, frame);
+            if (link.to_host().send(frame, while_host_alive()) != detail::RingStatus::ok) break;
+            last = std::move(reply);
+        }
+    }
+    done.store(true);
+    base::futex_wake(link.control(), 1, /*shared=*/true);
+    watcher.join();
+    return status;
+}
+
+} // namespace
+
+int process_worker_main(int argc, char** argv) {
+    if (argc != 3 || std::string_view(argv[1]) != "--isolates-worker") {
+        std::fprintf(stderr,
+                     "usage: %s --isolates-worker <link>\n"
+                     "  an isolates process worker: InterpreterPoolExecutor starts it; it is not "
+                     "run by hand\n",
+                     argc > 0 ? argv[0] : "isolates-worker");
+        return 2;
+    }
+    // Ctrl-C in a terminal reaches the whole process group: the host decides what happens to
+    // its tasks, and ends us through the lifeline if it dies of it.
+    ::signal(SIGINT, SIG_IGN);
+    try {
+        detail::ShmLink link = detail::ShmLink::open(argv[2]);
+        link.remove_name(); // mapped by both sides now: nothing is left behind if both die
+        return serve_link(link);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "isolates worker: %s\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace isolates
