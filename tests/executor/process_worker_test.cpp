@@ -19,7 +19,7 @@
 #include "tests/child_process.h"
 #include "tests/doctest.h"
 #include "tests/pool_test_helpers.h"
-#include "tests/test_extension.h"
+#include "tests/extension/test_extension.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;
@@ -31,7 +31,7 @@ InterpreterPoolExecutor::Options process_options(std::size_t workers) {
     InterpreterPoolExecutor::Options options;
     options.workers = workers;
     options.worker_kind = InterpreterPoolExecutor::WorkerKind::processes;
-    options.sys_path = {testing::test_extension_dir};
+    options.sys_path = {test::test_extension_dir};
     return options;
 }
 
@@ -142,7 +142,7 @@ TEST_CASE("ProcessWorkers.an_extension_that_refuses_subinterpreters_loads_there"
 
     InterpreterPoolExecutor::Options subs;
     subs.workers = 1;
-    subs.sys_path = {testing::test_extension_dir};
+    subs.sys_path = {test::test_extension_dir};
     InterpreterPoolExecutor sub_pool(subs);
     try {
         sub_pool.submit("isolates_test_refusing:bump").get();
@@ -262,7 +262,7 @@ TEST_CASE("ProcessWorkers.a_mixed_pool_routes_listed_modules_to_its_processes" *
     options.worker_kind = InterpreterPoolExecutor::WorkerKind::mixed;
     options.process_workers = 1;
     options.process_modules = {"isolates_test_refusing"};
-    options.sys_path = {testing::test_extension_dir};
+    options.sys_path = {test::test_extension_dir};
     InterpreterPoolExecutor pool(options);
     REQUIRE(pool.size() == 2);
     const std::int64_t process = pool.submit("isolates_test_refusing:pid").get().as_int64();
