@@ -12,17 +12,13 @@
 // Either the waiter sees the condition in its re-check, or the notifier sees the waiter in the
 // counter and bumps the epoch the waiter sleeps on, so no wake-up is ever lost.
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdint>
-#include <ctime>
 #include <optional>
+
+#include "base/futex.h"
 
 namespace isolates::base {
 
@@ -53,18 +49,11 @@ public:
     /// possible, callers re-check). Ends the prepared wait. False when the deadline passed.
     bool wait(Key key, const Deadline& deadline = std::nullopt) noexcept {
         bool in_time = true;
-        timespec relative{};
-        timespec* timeout = nullptr;
+        std::optional<std::chrono::nanoseconds> timeout;
         if (deadline) {
             const auto left = *deadline - std::chrono::steady_clock::now();
-            if (left <= std::chrono::steady_clock::duration::zero()) {
-                in_time = false;
-            } else {
-                const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-                relative.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-                relative.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-                timeout = &relative;
-            }
+            if (left <= std::chrono::steady_clock::duration::zero()) in_time = false;
+            else timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(left);
         }
         if (in_time) {
             // Seq_cst store, then the kernel's read of the epoch: a notify_all whose exchange of
@@ -72,7 +61,7 @@ public:
             // the new epoch and returns at once (EAGAIN); one that comes after sees the flag.
             sleeping_.store(true, std::memory_order_seq_cst);
             // FUTEX_WAIT compares the word with `key` atomically with going to sleep.
-            if (futex(FUTEX_WAIT_PRIVATE, key, timeout) != 0 && errno == ETIMEDOUT) in_time = false;
+            in_time = futex_wait(epoch_, key, timeout, /*shared=*/false);
         }
         cancel_wait();
         return in_time;
@@ -96,7 +85,7 @@ public:
         // (nobody asleep) free of a locked instruction.
         if (sleeping_.load(std::memory_order_seq_cst) &&
             sleeping_.exchange(false, std::memory_order_seq_cst))
-            futex(FUTEX_WAKE_PRIVATE, INT_MAX, nullptr);
+            futex_wake(epoch_, INT_MAX, /*shared=*/false);
     }
 
     /// Wakes one sleeping waiter (when there are any): for a condition one waiter can consume,
@@ -107,17 +96,10 @@ public:
         epoch_.fetch_add(1, std::memory_order_seq_cst);
         // Leaves `sleeping_` alone: other sleepers stay asleep, and notify_all must still wake
         // them. A waiter that went to sleep before the increment is woken here.
-        futex(FUTEX_WAKE_PRIVATE, 1, nullptr);
+        futex_wake(epoch_, 1, /*shared=*/false);
     }
 
 private:
-    long futex(int op, std::uint32_t value, const timespec* timeout) noexcept {
-        return syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), op, value, timeout,
-                       nullptr, 0);
-    }
-
-    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
-                  std::atomic<std::uint32_t>::is_always_lock_free);
     // The epoch is the futex word; waiters sit on another cache line so that announcing a wait
     // does not disturb sleepers' word.
     alignas(64) std::atomic<std::uint32_t> epoch_{0};

@@ -1,26 +1,15 @@
 #include "channels/shared_buffer.h"
 
-#include <signal.h>
-
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
-
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <new>
-#include <random>
 #include <stdexcept>
-#include <system_error>
 
 #include "channels/detail/buffer_storage.h"
+#include "channels/detail/shm_segment.h"
 #include "base/heap.h"
 #include "interp/errors.h"
 
 namespace isolates {
-
-namespace bip = boost::interprocess;
 
 namespace detail {
 
@@ -47,71 +36,26 @@ private:
     std::size_t size_;
 };
 
-constexpr std::string_view segment_prefix = "isolates-";
-
-/// isolates-<creator pid>-<128 random bits in hex>: the pid lets a later creator sweep the
-/// segments of dead processes; the random part makes the name unguessable.
-std::string new_segment_name() {
-    std::random_device random; // /dev/urandom on Linux
-    char text[80];
-    std::snprintf(text, sizeof text, "%.*s%ld-%08x%08x%08x%08x",
-                  static_cast<int>(segment_prefix.size()), segment_prefix.data(),
-                  static_cast<long>(::getpid()), random(), random(), random(), random());
-    return text;
-}
-
 /// A mapped POSIX shared-memory segment. The creating side removes the name when the last
 /// user in its process is gone; mappings elsewhere stay valid (the kernel frees the memory
 /// after the last unmap).
 class SegmentStorage final : public BufferStorage {
 public:
     /// Creates a new owner-only segment of `size` bytes, mapped read-write for filling.
-    explicit SegmentStorage(std::size_t size) : name_(new_segment_name()), creator_(true) {
-        sweep_stale_segments();
-        try {
-            bip::permissions owner_only(0600);
-            bip::shared_memory_object segment(bip::create_only, name_.c_str(), bip::read_write,
-                                              owner_only);
-            segment.truncate(static_cast<bip::offset_t>(size ? size : 1));
-            region_ = bip::mapped_region(segment, bip::read_write, 0, size ? size : 1);
-        } catch (const bip::interprocess_exception& e) {
-            bip::shared_memory_object::remove(name_.c_str());
-            throw UsageError("cannot create shared memory segment " + name_ + ": " + e.what());
-        }
-        size_ = size;
-    }
+    explicit SegmentStorage(std::size_t size) : segment_(ShmSegment::create(size)) {}
     /// Maps an existing segment read-only.
-    explicit SegmentStorage(const std::string& name) : name_(name), creator_(false) {
-        try {
-            bip::shared_memory_object segment(bip::open_only, name_.c_str(), bip::read_only);
-            bip::offset_t size = 0;
-            segment.get_size(size);
-            region_ = bip::mapped_region(segment, bip::read_only);
-            size_ = static_cast<std::size_t>(size);
-        } catch (const bip::interprocess_exception& e) {
-            throw UsageError("cannot open shared memory segment '" + name + "': " + e.what());
-        }
-    }
-    ~SegmentStorage() override {
-        if (creator_) bip::shared_memory_object::remove(name_.c_str());
-    }
+    explicit SegmentStorage(const std::string& name)
+        : segment_(ShmSegment::open(name, ShmSegment::Access::read_only)) {}
 
-    std::span<std::byte> writable() noexcept {
-        return {static_cast<std::byte*>(region_.get_address()), size_};
-    }
-    std::span<const std::byte> bytes() const noexcept override {
-        return {static_cast<const std::byte*>(region_.get_address()), size_};
-    }
+    std::span<std::byte> writable() noexcept { return segment_.bytes(); }
+    std::span<const std::byte> bytes() const noexcept override { return segment_.bytes(); }
     SharedBuffer::Storage kind() const noexcept override {
         return SharedBuffer::Storage::shared_memory;
     }
-    const std::string& name() const noexcept override { return name_; }
+    const std::string& name() const noexcept override { return segment_.name(); }
 
 private:
-    std::string name_;
-    bool creator_;
-    bip::mapped_region region_;
-    std::size_t size_ = 0;
+    ShmSegment segment_;
 };
 
 const std::shared_ptr<const BufferView>& empty_view() {
@@ -123,21 +67,6 @@ const std::shared_ptr<const BufferView>& empty_view() {
 }
 
 } // namespace
-
-std::size_t sweep_stale_segments() {
-    std::size_t removed = 0;
-    std::error_code error;
-    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
-        const std::string name = entry.path().filename().string();
-        if (!name.starts_with(segment_prefix)) continue;
-        long pid = 0;
-        if (std::sscanf(name.c_str() + segment_prefix.size(), "%ld-", &pid) != 1 || pid <= 0) continue;
-        // ESRCH: no such process. EPERM means it exists under another user: leave it.
-        if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH)
-            removed += bip::shared_memory_object::remove(name.c_str()) ? 1 : 0;
-    }
-    return removed;
-}
 
 } // namespace detail
 
@@ -171,7 +100,7 @@ SharedBuffer SharedBuffer::copy_of(std::string_view bytes, Storage storage) {
 }
 
 SharedBuffer SharedBuffer::open_shared(const std::string& name) {
-    if (!name.starts_with(detail::segment_prefix) || name.find('/') != std::string::npos)
+    if (!detail::is_segment_name(name))
         throw UsageError("'" + name + "' is not the name of an isolates shared memory segment");
     auto owner = std::make_shared<SegmentStorage>(name);
     return SharedBuffer(std::make_shared<const BufferView>(owner, owner->bytes()));

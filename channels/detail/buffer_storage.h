@@ -36,8 +36,4 @@ private:
     std::span<const std::byte> bytes_;
 };
 
-/// Removes shared-memory segments named isolates-<pid>-* whose creator process is dead;
-/// returns how many it removed.
-std::size_t sweep_stale_segments();
-
 } // namespace isolates::detail
