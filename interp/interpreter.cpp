@@ -83,6 +83,7 @@ struct Interpreter::Impl {
     template <class Work> void attached(Work&& work) noexcept {
         std::visit([&](auto& owner) { owner.attached(work); }, interpreter);
     }
+};
 
 namespace {
 Object main_globals() {
