@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <variant>
 
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
 #include "base/heap.h"
 #include "interp/detail/interrupter.h"
 #include "interp/detail/lookup_cache.h"
+#include "interp/detail/main_thread_state.h"
 #include "interp/detail/resolve.h"
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
@@ -25,6 +27,7 @@ using detail::resolve;
 namespace {
 thread_local Interpreter* current_interpreter = nullptr;
 thread_local int interpreters_owned_here = 0;
+thread_local bool owns_main_here = false; // an Interpreter on the main interpreter
 
 /// A strong reference to dict[key], or an empty Object (a lookup error is cleared). Strong,
 /// because on the free-threaded build another thread of the interpreter may replace the item
@@ -50,7 +53,8 @@ struct Interpreter::Impl {
     detail::InterpreterSlot slot;     // counted by the Runtime, which ends only after the last
     base::UniqueHeap heap;          // for Values made here; deleted after the interpreter ends
     detail::Interrupter interrupter;  // other threads may be in interrupt() until it is closed
-    detail::SubInterpreter interpreter;
+    // A sub-interpreter of its own, or a thread state of the main interpreter; same interface.
+    std::variant<detail::SubInterpreter, detail::MainThreadState> interpreter;
     Object globals;                   // __main__.__dict__
     detail::BuiltinsWatch builtins_watch;
     detail::LookupCache lookup;       // call targets; its entries go before the interpreter ends
@@ -61,6 +65,24 @@ struct Interpreter::Impl {
     ~Impl();
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
+
+    bool on_main() const noexcept {
+        return std::holds_alternative<detail::MainThreadState>(interpreter);
+    }
+    PyThreadState* thread_state() const noexcept {
+        return std::visit([](const auto& owner) { return owner.thread_state(); }, interpreter);
+    }
+    std::int64_t id() const noexcept {
+        return std::visit([](const auto& owner) { return owner.id(); }, interpreter);
+    }
+    const detail::OpenSslContext& openssl() const noexcept {
+        return std::visit([](const auto& owner) -> const detail::OpenSslContext& {
+            return owner.openssl();
+        }, interpreter);
+    }
+    template <class Work> void attached(Work&& work) noexcept {
+        std::visit([&](auto& owner) { owner.attached(work); }, interpreter);
+    }
 };
 
 namespace {
@@ -71,24 +93,37 @@ Object main_globals() {
     return globals;
 }
 
+std::variant<detail::SubInterpreter, detail::MainThreadState> make_interpreter(
+    const Interpreter::Options& options) {
+    if (options.main_interpreter) return detail::MainThreadState();
+    return detail::SubInterpreter(options.own_openssl_context);
+}
 } // namespace
 
 Interpreter::Impl::Impl(const Options& options)
-    : interpreter(options.own_openssl_context),
+    : interpreter(make_interpreter(options)),
       globals(main_globals()),
-      builtins_watch(detail::BuiltinsWatch::start()) {
-    // The Runtime's entries, then this interpreter's in front of them.
-    if (!detail::prepend_sys_path(detail::runtime_sys_path()) ||
-        !detail::prepend_sys_path(options.sys_path))
+      builtins_watch(on_main() ? detail::BuiltinsWatch::start_shared()
+                               : detail::BuiltinsWatch::start()),
+      lookup(/*shared=*/on_main()) {
+    if (on_main()) {
+        // The Runtime put its entries into the main interpreter's sys.path already; this
+        // Interpreter's go in front once (sys.path is shared: they stay after it ends).
+        if (!detail::prepend_sys_path(options.sys_path, /*skip_present=*/true))
+            py::throw_error();
+    } else if (!detail::prepend_sys_path(detail::runtime_sys_path()) ||
+               !detail::prepend_sys_path(options.sys_path)) {
+        // The Runtime's entries, then this interpreter's in front of them.
         py::throw_error();
-    interrupter.open(interpreter.thread_state());
+    }
+    interrupter.open(thread_state());
 }
 
 Interpreter::Impl::~Impl() {
     // From here on interrupt() visits no more; then the Python objects go while the interpreter
     // is attached. The watcher goes before finalisation clears the builtins (see BuiltinsWatch).
     interrupter.close();
-    interpreter.attached([this] {
+    attached([this] {
         globals = Object();
         builtins_watch = detail::BuiltinsWatch();
         lookup.close();
@@ -101,14 +136,14 @@ Interpreter::Active::Active(Interpreter& interpreter) : interpreter_(interpreter
     interpreter.check_owner();
     Impl& impl = *interpreter.impl_;
     PyThreadState* attached = py::current_thread_state();
-    if (attached == impl.interpreter.thread_state()) return; // nested: already ours
+    if (attached == impl.thread_state()) return; // nested: already ours
     previous_ = attached ? PyEval_SaveThread() : nullptr;
-    PyEval_RestoreThread(impl.interpreter.thread_state());
+    PyEval_RestoreThread(impl.thread_state());
     outermost_ = true;
     previous_current_ = std::exchange(current_interpreter, &interpreter);
     previous_heap_ = base::exchange_current_heap(impl.heap.get());
     previous_lookup_ = detail::LookupCache::exchange_attached(&impl.lookup);
-    previous_openssl_ = impl.interpreter.openssl().make_default();
+    previous_openssl_ = impl.openssl().make_default();
     impl.interrupter.call_begins();
 }
 
@@ -126,11 +161,17 @@ Interpreter::Active::~Active() {
 // --- Life ----------------------------------------------------------------------------------------
 
 Interpreter::Interpreter(const Options& options) : owner_(std::this_thread::get_id()) {
+    // Interrupts reach a call through its thread's id (PyThreadState_SetAsyncExc), which must
+    // name one thread state of the main interpreter: the newest one there is ours.
+    if (options.main_interpreter && owns_main_here)
+        throw UsageError("this thread already owns an Interpreter on the main interpreter; a "
+                         "thread may own only one (use it for every call)");
     detail::DetachOther other;
     impl_ = std::make_unique<Impl>(options);
-    id_ = impl_->interpreter.id();
+    id_ = impl_->id();
     PyEval_SaveThread();
     ++interpreters_owned_here;
+    if (options.main_interpreter) owns_main_here = true;
 }
 
 Interpreter::~Interpreter() {
@@ -141,10 +182,11 @@ Interpreter::~Interpreter() {
                      static_cast<long long>(id_));
         std::abort();
     }
-    if (py::current_thread_state() == impl_->interpreter.thread_state()) {
+    if (py::current_thread_state() == impl_->thread_state()) {
         std::fputs("isolates: Interpreter destroyed while one of its calls is running\n", stderr);
         std::abort();
     }
+    if (impl_->on_main()) owns_main_here = false;
     impl_.reset();
     --interpreters_owned_here;
 }

@@ -1,7 +1,8 @@
 #pragma once
 /// Interpreter: one isolated CPython sub-interpreter (PEP 684: its own GIL and object allocator,
 /// plus its own mimalloc heap for the Values it produces), created, used and destroyed by exactly
-/// one thread: the one that constructs it.
+/// one thread: the one that constructs it. With Options::main_interpreter it drives the process's
+/// main interpreter instead, through a thread state of its own.
 ///
 /// Every method except interrupt() must be called on that owning thread and throws UsageError
 /// otherwise. The interpreter's GIL is held only while a call runs; between calls it is released,
@@ -39,8 +40,16 @@ public:
         /// Give the interpreter its own OpenSSL 3 library context, the default of the owning
         /// thread while it runs there, so hashlib/ssl in parallel interpreters share no OpenSSL
         /// objects (hashlib.sha256 then scales); Python threads it starts keep the process's.
-        /// false shares the process's one, as CPython does. No effect without OpenSSL 3.
+        /// false shares the process's one, as CPython does. No effect without OpenSSL 3, nor
+        /// with main_interpreter (the main interpreter keeps the process's default).
         bool own_openssl_context = true;
+        /// Drive the process's main interpreter through a new thread state of its own on the
+        /// owning thread instead of creating a sub-interpreter: for extensions that refuse
+        /// sub-interpreters (single-phase init, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED).
+        /// Shared with everything else on the main interpreter (its GIL, __main__, sys.modules,
+        /// sys.path, builtins); id() is 0; the destructor ends only the thread state. At most
+        /// one per thread (UsageError otherwise); the Runtime's own thread may own one.
+        bool main_interpreter = false;
     };
 
     /// Creates the interpreter on the calling thread, which becomes its owner.

@@ -16,6 +16,10 @@ public:
     BuiltinsWatch() noexcept = default;
     /// Starts watching the attached interpreter's builtins. Throws PythonError.
     static BuiltinsWatch start();
+    /// With the main interpreter attached: a share of its one watcher, started by the first
+    /// share and cleared by the last, so Interpreters on the main interpreter take one dict
+    /// watcher id between them (CPython has 8 per interpreter). Throws PythonError.
+    static BuiltinsWatch start_shared();
     ~BuiltinsWatch();
     BuiltinsWatch(BuiltinsWatch&& other) noexcept;
     BuiltinsWatch& operator=(BuiltinsWatch&& other) noexcept;
@@ -27,8 +31,10 @@ public:
     bool tampered() const noexcept;
 
 private:
-    explicit BuiltinsWatch(int watcher) noexcept : watcher_(watcher) {}
+    explicit BuiltinsWatch(int watcher, bool shared = false) noexcept
+        : watcher_(watcher), shared_(shared) {}
     int watcher_ = -1; // CPython's dict watcher id, per interpreter
+    bool shared_ = false; // a share of the main interpreter's watcher
     py::Object key_;   // the state dict's key, made once (a lookup then hashes nothing)
 };
 

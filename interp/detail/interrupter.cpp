@@ -3,24 +3,12 @@
 #include "interp/detail/interrupter.h"
 
 #include "interp/detail/detach_other.h"
+#include "interp/detail/lock_attached.h"
 #include "interp/errors.h"
 
 namespace isolates::detail {
 
 namespace {
-/// Locks `mutex` on a thread attached to an interpreter. Free-threaded CPython may pause every
-/// attached thread (stop-the-world) while the holder runs, so a waiter must detach while it
-/// waits or both would wait forever; on GIL builds the GIL itself keeps this from blocking.
-std::unique_lock<std::mutex> lock_attached(std::mutex& mutex) {
-    std::unique_lock lock(mutex, std::try_to_lock);
-    if (!lock) {
-        Py_BEGIN_ALLOW_THREADS
-        lock.lock();
-        Py_END_ALLOW_THREADS
-    }
-    return lock;
-}
-
 /// The built-in exception class named `name` in the attached interpreter (borrowed), or nullptr.
 PyObject* builtin_exception(const std::string& name) {
     PyObject* builtins = PyEval_GetBuiltins(); // borrowed

@@ -13,8 +13,8 @@ using py::Object;
 constexpr std::size_t max_entries = 1024;
 
 /// Changes to watched dicts made on a thread where their interpreter's cache is not the attached
-/// one (a Python thread started inside an interpreter): counted for every cache, which is rare
-/// enough not to matter. Bumped inside the watcher callback, before the change it announces.
+/// one (a Python thread started inside an interpreter), or on an interpreter several caches
+/// share (the main one): counted for every cache, which is rare enough not to matter. Bumped inside the watcher callback, before the change it announces.
 std::atomic<std::uint64_t> foreign_generation{0};
 
 thread_local LookupCache* attached_cache = nullptr;
@@ -44,7 +44,7 @@ Object make_str(std::string_view text) {
 }
 } // namespace
 
-LookupCache::LookupCache() noexcept {
+LookupCache::LookupCache(bool shared) noexcept : shared_(shared) {
     interpreter_ = PyInterpreterState_Get();
     watcher_ = PyDict_AddWatcher(&LookupCache::on_change);
     if (watcher_ < 0) PyErr_Clear(); // no id left: stay off
@@ -81,7 +81,7 @@ LookupCache* LookupCache::exchange_attached(LookupCache* cache) noexcept {
 int LookupCache::on_change(PyDict_WatchEvent event, PyObject* dict, PyObject* key, PyObject*) {
     if (event == PyDict_EVENT_ADDED) return 0; // replaces nothing an entry found
     LookupCache* cache = attached_cache;
-    if (!cache || cache->interpreter_ != PyInterpreterState_Get()) {
+    if (!cache || cache->interpreter_ != PyInterpreterState_Get() || cache->shared_) {
         foreign_generation.fetch_add(1, std::memory_order_seq_cst);
         return 0;
     }

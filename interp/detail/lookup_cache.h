@@ -13,6 +13,10 @@
 // namespace are cached: a dotted name reaches through objects (classes) no dict watcher sees, a
 // module subclass or a module __getattr__ may answer differently each time.
 //
+// Several Interpreters may share one interpreter (the main one, each through a thread state of
+// its own): a watcher callback cannot tell which of their watchers it runs for, so there every
+// counted change is counted for every cache, as a foreign one.
+//
 // The same count tells Interpreter::healthy() whether sys.modules or sys.modules' binding in sys
 // changed since its last full check (both are watched from the start).
 
@@ -31,8 +35,9 @@ class LookupCache {
 public:
     /// With the interpreter attached: starts watching. Without a dict watcher id left (CPython
     /// has 8 per interpreter, some taken by CPython itself; we take 2, this and BuiltinsWatch)
-    /// the cache stays off and find() always resolves.
-    LookupCache() noexcept;
+    /// the cache stays off and find() always resolves. `shared`: other Interpreters use the same
+    /// interpreter (the main one).
+    explicit LookupCache(bool shared = false) noexcept;
     /// close().
     ~LookupCache();
     LookupCache(const LookupCache&) = delete;
@@ -79,6 +84,7 @@ private:
 
     int watcher_ = -1; // CPython's dict watcher id, per interpreter; -1: off
     PyInterpreterState* interpreter_ = nullptr;
+    bool shared_ = false; // other caches watch the same interpreter's dicts
     // Changes seen on the owning thread while this cache was attached there. Only that thread
     // reads or writes it (changes on other threads count in a process-wide atomic instead).
     std::uint64_t own_generation_ = 0;
