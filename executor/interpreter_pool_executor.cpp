@@ -253,7 +253,7 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
     auto [state, task] = detail::make_state_task<Value>(
-        CallBody{std::move(target), std::move(args), std::move(kwargs)});
+        CallBody{{}, std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<Value>(std::move(state));
 }

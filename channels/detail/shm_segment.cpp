@@ -37,7 +37,10 @@ bool is_segment_name(std::string_view name) noexcept {
     return name.starts_with(segment_prefix) && name.find('/') == std::string_view::npos;
 }
 
-std::size_t sweep_stale_segments() {
+namespace {
+/// Removes the segments named isolates-<pid>-* whose creator `remove_if(pid)` picks; returns
+/// how many it removed.
+template <class Pick> std::size_t remove_segments_of(Pick&& remove_if) {
     std::size_t removed = 0;
     std::error_code error;
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
@@ -45,11 +48,25 @@ std::size_t sweep_stale_segments() {
         if (!name.starts_with(segment_prefix)) continue;
         long pid = 0;
         if (std::sscanf(name.c_str() + segment_prefix.size(), "%ld-", &pid) != 1 || pid <= 0) continue;
-        // ESRCH: no such process. EPERM means it exists under another user: leave it.
-        if (::kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH)
+        if (remove_if(static_cast<pid_t>(pid)))
             removed += bip::shared_memory_object::remove(name.c_str()) ? 1 : 0;
     }
     return removed;
+}
+} // namespace
+
+std::size_t sweep_stale_segments() {
+    // ESRCH: no such process. EPERM means it exists under another user: leave it.
+    return remove_segments_of([](pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; });
+}
+
+std::size_t remove_own_segments() noexcept {
+    try {
+        const pid_t self = ::getpid();
+        return remove_segments_of([self](pid_t pid) { return pid == self; });
+    } catch (...) {
+        return 0; // on the way out of a process: nothing better to do
+    }
 }
 
 ShmSegment ShmSegment::create(std::size_t size) {

@@ -22,6 +22,10 @@ bool is_segment_name(std::string_view name) noexcept;
 /// returns how many it removed. Any thread; reads /dev/shm.
 std::size_t sweep_stale_segments();
 
+/// Removes every segment this process created (mappings stay valid): for a process about to
+/// end without running destructors (a worker whose host died). Returns how many.
+std::size_t remove_own_segments() noexcept;
+
 class ShmSegment {
 public:
     enum class Access { read_only, read_write };

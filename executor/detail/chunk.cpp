@@ -47,7 +47,7 @@ struct ChunkBody : RunsInProcess {
 std::pair<std::shared_ptr<SharedState<Value>>, std::unique_ptr<Task>>
 make_chunk_task(std::shared_ptr<const std::string> target, std::vector<Value> items,
                 std::size_t first, bool unpack) {
-    return make_state_task<Value>(ChunkBody{std::move(target), std::move(items), first, unpack});
+    return make_state_task<Value>(ChunkBody{{}, std::move(target), std::move(items), first, unpack});
 }
 
 std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,

@@ -29,6 +29,7 @@ struct RunsInProcess {};
 
 /// A body made of one generic callable `f(auto& in)` that runs on either kind of worker.
 template <class F> struct OnEitherWorker : RunsInProcess {
+    explicit OnEitherWorker(F function) : f(std::move(function)) {}
     F f;
     decltype(auto) operator()(Interpreter& in) { return f(in); }
     decltype(auto) operator()(WorkerProcess& process) { return f(process); }

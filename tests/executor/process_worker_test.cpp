@@ -70,7 +70,7 @@ TEST_CASE("ProcessWorkers.run_python_calls_in_their_own_processes" * doctest::ti
     CHECK(first != second);
 
     CHECK(pool.submit("operator:add", 40, 2).get().as_int64() == 42);
-    auto joined = pool.submit_call({}, "str:join", {Value("-"), Value::list({Value("a"), Value("b")})});
+    auto joined = pool.submit_call({}, "builtins:str.join", {Value("-"), Value::list({Value("a"), Value("b")})});
     CHECK(joined.get().as_str() == "a-b");
     auto keyword = pool.submit_call({}, "builtins:int", {Value("ff")}, {{"base", Value(16)}});
     CHECK(keyword.get().as_int64() == 255);
@@ -170,7 +170,7 @@ TEST_CASE("ProcessWorkers.a_timeout_interrupts_python_and_the_process_serves_on"
     const std::int64_t pid = pid_of(pool, 0);
     InterpreterPoolExecutor::TaskOptions limited;
     limited.timeout = 200ms;
-    auto spin = pool.submit_call(limited, "builtins:exec", {Value("while True: pass")});
+    auto spin = pool.submit_source_with(limited, "while True: pass");
     CHECK_THROWS_AS(spin.get(), TimeoutError);
     CHECK(pid_of(pool, 0) == pid); // interrupted, not killed
     CHECK(pool.stats().replaced_interpreters == 0);
