@@ -202,10 +202,10 @@ void FrameRing::copy_out(std::uint64_t position, std::byte* bytes, std::size_t s
 }
 
 // Memory orders, as in Lamport's queue made lock-free for weak memory (the scheme of
-// Boost.Lockfree's spsc_queue and Vyukov's SPSC queue): a side reads the peer's count with
-// acquire (the bytes the peer wrote, or finished reading, before moving it are then settled) and
-// moves its own with a store after its copies. That store is seq_cst rather than release only
-// for the sleep handshake (see wake_peer). Its own count is read relaxed: only it writes it.
+// Boost.Lockfree's spsc_queue and Vyukov's SPSC queue): a side reads the peer's count with (at
+// least) acquire, so the bytes the peer wrote, or finished reading, before moving it are settled,
+// and moves its own with a store after its copies (at least release). Both are seq_cst only for
+// the sleep handshake (see wake_peer). Its own count is read relaxed: only it writes it.
 RingStatus FrameRing::send(std::span<const std::byte> frame, const RingWait& wait) {
     if (!shared_) return RingStatus::closed;
     const std::size_t capacity = capacity_;
@@ -222,7 +222,9 @@ RingStatus FrameRing::send(std::span<const std::byte> frame, const RingWait& wai
         const std::uint64_t tail = shared_->tail.load(std::memory_order_relaxed);
         std::size_t room = 0;
         const RingStatus status = wait_until(Side::producer, [&] {
-            const std::uint64_t head = shared_->head.load(std::memory_order_acquire);
+            // Seq_cst rather than acquire: this is also the re-check after raising the sleeping
+            // flag (see wake_peer); on x86 and ARMv8 it costs what an acquire load costs.
+            const std::uint64_t head = shared_->head.load(std::memory_order_seq_cst);
             const std::uint64_t used = tail - head;
             if (used > capacity || ((tail | head) & 7)) return Check::broken;
             room = capacity - static_cast<std::size_t>(used);
@@ -255,7 +257,7 @@ RingStatus FrameRing::receive(std::vector<std::byte>& frame, const RingWait& wai
         const std::uint64_t head = shared_->head.load(std::memory_order_relaxed);
         std::size_t available = 0;
         const RingStatus status = wait_until(Side::consumer, [&] {
-            const std::uint64_t tail = shared_->tail.load(std::memory_order_acquire);
+            const std::uint64_t tail = shared_->tail.load(std::memory_order_seq_cst); // as in send
             const std::uint64_t used = tail - head;
             if (used > capacity || ((tail | head) & 7)) return Check::broken;
             available = static_cast<std::size_t>(used);

@@ -70,6 +70,7 @@ public:
     RingStatus receive(std::vector<std::byte>& frame, const RingWait& wait = {});
     /// Any thread of either process: no more frames; wakes both sides. Idempotent, noexcept.
     void close() noexcept;
+    /// Whether either side closed the ring (or this handle has none). Any thread; noexcept.
     bool closed() const noexcept;
 
     /// The data bytes of the ring (the largest frame that goes in one piece is capacity() - 8).

@@ -41,6 +41,7 @@ public:
     /// the name.
     ~ShmLink();
 
+    /// The segment's name, for ShmLink::open in the worker (stays readable after remove_name).
     const std::string& name() const noexcept { return segment_.name(); }
     /// Removes the name now (mappings stay valid); idempotent. The worker calls it once it has mapped the
     /// link, so a crash of both leaves nothing behind.

@@ -38,6 +38,7 @@ public:
     /// it when it is missing or cannot be mapped.
     static ShmSegment open(const std::string& name, Access access);
 
+    /// Moves the mapping and the duty to remove the name; `other` is left empty.
     ShmSegment(ShmSegment&& other) noexcept;
     ShmSegment& operator=(ShmSegment&& other) noexcept;
     ShmSegment(const ShmSegment&) = delete;
@@ -45,10 +46,12 @@ public:
     /// Unmaps; the creator also removes the name (mappings elsewhere stay valid).
     ~ShmSegment();
 
+    /// isolates-<creator pid>-<128 random bits in hex>.
     const std::string& name() const noexcept { return name_; }
     /// The mapped bytes (create: `size`, may be 0; open: the segment's size). Writable only
     /// when mapped read_write.
     std::span<std::byte> bytes() const noexcept { return {data(), size_}; }
+    /// bytes().size().
     std::size_t size() const noexcept { return size_; }
     /// Removes the name now, whoever created it (the mapping stays valid); idempotent.
     void remove_name() noexcept;

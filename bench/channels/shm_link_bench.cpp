@@ -1,0 +1,143 @@
+// Round-trip latency of a small frame between two processes over a process link (ShmLink: a
+// FrameRing each way in shared memory, shared futexes), beside the reference a link could have
+// been: a pair of pipes between the same two processes. Both sides awake (one round trip right
+// after the other) is the case the rings are built for; the echo process is this program,
+// started again with --echo (posix_spawn).
+//
+// usage: shm_link_bench [--frame BYTES] [--trips N] [--repeats R] [--json FILE]
+// prints a table; medians over R repeats of N round trips each, the two transports interleaved.
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "channels/detail/shm_link.h"
+
+extern char** environ;
+
+using namespace isolates::detail;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int pipe_in = 3, pipe_out = 4; // the echo process's pipe ends
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+bool read_all(int fd, std::byte* bytes, std::size_t size) {
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::read(fd, bytes + done, size - done);
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool write_all(int fd, const std::byte* bytes, std::size_t size) {
+    for (std::size_t done = 0; done < size;) {
+        const ssize_t n = ::write(fd, bytes + done, size - done);
+        if (n <= 0) return false;
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+/// The echo process: frames from the link back until it closes, then `frame_size`-byte
+/// messages from the pipe back until it ends.
+int echo(const std::string& name, std::size_t frame_size) {
+    ShmLink link = ShmLink::open(name);
+    link.remove_name();
+    std::vector<std::byte> frame;
+    while (link.to_worker().receive(frame) == RingStatus::ok)
+        if (link.to_host().send(frame) != RingStatus::ok) break;
+    frame.resize(frame_size);
+    while (read_all(pipe_in, frame.data(), frame_size) && write_all(pipe_out, frame.data(), frame_size)) {}
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::size_t frame_size = 64;
+    int trips = 20000, repeats = 9;
+    std::string json_path;
+    for (int k = 1; k < argc; ++k) {
+        const std::string arg = argv[k];
+        if (arg == "--echo" && k + 2 < argc) return echo(argv[k + 1], std::strtoul(argv[k + 2], nullptr, 10));
+        if (arg == "--frame" && k + 1 < argc) frame_size = std::strtoul(argv[++k], nullptr, 10);
+        else if (arg == "--trips" && k + 1 < argc) trips = std::atoi(argv[++k]);
+        else if (arg == "--repeats" && k + 1 < argc) repeats = std::atoi(argv[++k]);
+        else if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
+        else {
+            std::fprintf(stderr, "usage: %s [--frame BYTES] [--trips N] [--repeats R] [--json FILE]\n", argv[0]);
+            return 2;
+        }
+    }
+
+    ShmLink link = ShmLink::create(1 << 16);
+    int to_echo[2], from_echo[2];
+    if (::pipe(to_echo) != 0 || ::pipe(from_echo) != 0) return 1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, to_echo[0], pipe_in);
+    posix_spawn_file_actions_adddup2(&actions, from_echo[1], pipe_out);
+    const std::string self = "/proc/self/exe", size_text = std::to_string(frame_size);
+    char* child_argv[] = {const_cast<char*>(self.c_str()), const_cast<char*>("--echo"),
+                          const_cast<char*>(link.name().c_str()), const_cast<char*>(size_text.c_str()), nullptr};
+    pid_t pid = 0;
+    if (::posix_spawn(&pid, self.c_str(), &actions, nullptr, child_argv, environ) != 0) return 1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(to_echo[0]);
+    ::close(from_echo[1]);
+
+    std::vector<std::byte> out(frame_size, std::byte{0x5a}), in;
+    auto shm_trips = [&] {
+        const auto start = Clock::now();
+        for (int i = 0; i < trips; ++i)
+            if (link.to_worker().send(out) != RingStatus::ok || link.to_host().receive(in) != RingStatus::ok) std::exit(1);
+        return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / trips;
+    };
+    // The pipe reference can only run once the echo process has left the link: the two are
+    // measured in turn, the link's repeats first, the pipe's after.
+    std::vector<double> shm, pipe;
+    shm_trips(); // warm-up: the echo process has mapped the link, pages are touched
+    for (int r = 0; r < repeats; ++r) shm.push_back(shm_trips());
+    link.to_worker().close();
+    in.resize(frame_size);
+    auto pipe_trips = [&] {
+        const auto start = Clock::now();
+        for (int i = 0; i < trips; ++i)
+            if (!write_all(to_echo[1], out.data(), frame_size) || !read_all(from_echo[0], in.data(), frame_size)) std::exit(1);
+        return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / trips;
+    };
+    pipe_trips();
+    for (int r = 0; r < repeats; ++r) pipe.push_back(pipe_trips());
+    ::close(to_echo[1]);
+    ::close(from_echo[0]);
+    ::waitpid(pid, nullptr, 0);
+
+    const double shm_median = median(shm), pipe_median = median(pipe);
+    std::printf("%-44s %10s %10s %10s\n", "round trip host -> process -> host", "median", "min", "max");
+    std::printf("%-44s %10.2f %10.2f %10.2f\n", ("ShmLink, " + size_text + "-byte frame (us)").c_str(), shm_median,
+                *std::min_element(shm.begin(), shm.end()), *std::max_element(shm.begin(), shm.end()));
+    std::printf("%-44s %10.2f %10.2f %10.2f\n", ("two pipes, " + size_text + "-byte message (us)").c_str(), pipe_median,
+                *std::min_element(pipe.begin(), pipe.end()), *std::max_element(pipe.begin(), pipe.end()));
+    std::printf("(%d repeats of %d round trips each)\n", repeats, trips);
+    if (!json_path.empty()) {
+        std::ofstream json(json_path);
+        json << "{\n  \"shm_link_round_trip_us\": " << shm_median << ",\n  \"pipe_round_trip_us\": " << pipe_median << "\n}\n";
+    }
+    return 0;
+}
