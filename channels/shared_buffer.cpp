@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "channels/detail/buffer_storage.h"
+#include "channels/detail/segment_registry.h"
 #include "channels/detail/shm_segment.h"
 #include "base/heap.h"
 #include "interp/errors.h"
@@ -86,6 +87,7 @@ SharedBuffer SharedBuffer::build(std::size_t size,
     }
     auto owner = std::make_shared<SegmentStorage>(size);
     fill(owner->writable());
+    detail::remember_segment(owner);
     return SharedBuffer(std::make_shared<const BufferView>(owner, owner->bytes()));
 }
 
@@ -102,7 +104,11 @@ SharedBuffer SharedBuffer::copy_of(std::string_view bytes, Storage storage) {
 SharedBuffer SharedBuffer::open_shared(const std::string& name) {
     if (!detail::is_segment_name(name))
         throw UsageError("'" + name + "' is not the name of an isolates shared memory segment");
-    auto owner = std::make_shared<SegmentStorage>(name);
+    // A segment this process made or mapped already is not mapped again.
+    auto owner = detail::shared_segment(name, [](const std::string& segment)
+                                                  -> std::shared_ptr<const detail::BufferStorage> {
+        return std::make_shared<SegmentStorage>(segment);
+    });
     return SharedBuffer(std::make_shared<const BufferView>(owner, owner->bytes()));
 }
 

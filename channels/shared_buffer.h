@@ -39,8 +39,9 @@ public:
     /// A buffer of `size` bytes that `fill` writes exactly once, before anyone can see them.
     static SharedBuffer build(std::size_t size, const std::function<void(std::span<std::byte>)>& fill,
                               Storage storage = Storage::process);
-    /// Maps a segment made by another process, read-only, by its name(). Throws UsageError when
-    /// it does not exist or cannot be mapped.
+    /// Maps a segment made by another process, read-only, by its name(); a segment this process
+    /// holds already (made here or mapped before) is not mapped again: the buffer shares that
+    /// storage. Thread-safe. Throws UsageError when it does not exist or cannot be mapped.
     static SharedBuffer open_shared(const std::string& name);
 
     std::span<const std::byte> bytes() const noexcept;

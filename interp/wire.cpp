@@ -12,7 +12,9 @@
 #include "interp/detail/node_builder.h"
 #include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
+#include "interp/detail/wire_natives.h"
 #include "interp/errors.h"
+#include "interp/wire_codec.h"
 
 namespace isolates::wire {
 
@@ -55,8 +57,11 @@ struct Facts {
     std::uint64_t hash = 0;
 };
 
-/// Facts of a scalar (none of them is a container, all are hashable).
-Facts scalar_facts(const Value& v) noexcept { return {true, detail::scalar_hash(v)}; }
+/// Facts of a scalar (none of them is a container). A native is hashable in-process by
+/// identity, which does not cross processes, so the wire takes none as a set item or dict key.
+Facts scalar_facts(const Value& v) noexcept {
+    return {v.kind() != Kind::native, detail::scalar_hash(v)};
+}
 
 /// Facts of a container from its items' facts: only tuple and frozenset can be hashable, and
 /// only when every item is.
@@ -81,6 +86,7 @@ private:
 class Encoder {
 public:
     std::vector<std::byte> out;
+    Writer writer{out};
 
     /// Appends `v`; returns its facts (hashable, hash).
     Facts put(const Value& v) {
@@ -153,29 +159,29 @@ public:
             return facts.finish(v.dict_items().size());
         }
         case Kind::native:
-            throw ConversionError("wire: cannot encode a native Value (" +
-                                  std::string(v.as_native()->type_name()) +
-                                  "): it is only meaningful inside this process");
+            if (!detail::wire_encode_native(*v.as_native(), out))
+                throw ConversionError("wire: cannot encode a native Value (" +
+                                      std::string(v.as_native()->type_name()) +
+                                      "): it is only meaningful inside this process");
+            return scalar_facts(v);
         }
         throw ConversionError("wire: unknown Value kind");
     }
 
 private:
     void tag(std::uint8_t t) { out.push_back(std::byte{t}); }
-    void raw(std::span<const std::byte> bytes) { out.insert(out.end(), bytes.begin(), bytes.end()); }
-    void uvar(std::uint64_t n) {
-        do {
-            std::uint8_t b = n & 0x7f;
-            n >>= 7;
-            if (n) b |= 0x80;
-            out.push_back(std::byte{b});
-        } while (n);
-    }
+    void raw(std::span<const std::byte> bytes) { writer.raw(bytes); }
+    void uvar(std::uint64_t n) { writer.uvar(n); }
     void f64(double d) {
         auto bits = std::bit_cast<std::uint64_t>(d);
         for (int k = 0; k < 8; ++k) out.push_back(std::byte(bits >> (8 * k)));
     }
     [[noreturn]] static void unhashable(Kind container, const Value& item) {
+        if (item.kind() == Kind::native)
+            throw ConversionError("wire: cannot encode a " + std::string(kind_name(container)) +
+                                  " holding a " + std::string(item.as_native()->type_name()) +
+                                  (container == Kind::dict ? " key" : " item") +
+                                  ": a native's identity does not cross processes");
         throw ConversionError("wire: cannot encode a " + std::string(kind_name(container)) +
                               " holding an unhashable " + std::string(kind_name(item.kind())) +
                               (container == Kind::dict ? " key" : " item") +
@@ -192,61 +198,33 @@ private:
 
 class Decoder {
 public:
-    explicit Decoder(std::span<const std::byte> data) : data_(data) {}
+    explicit Decoder(std::span<const std::byte> data) : data_(data), in_(data) {}
 
     Value root() {
         if (data_.size() < 4 || std::memcmp(data_.data(), magic, 3) != 0)
             fail("not isolates wire data: no 'ISV' header", 0);
-        const auto v = std::to_integer<unsigned>(data_[3]);
-        if (v != version)
-            fail("unsupported wire format version " + std::to_string(v) + " (this build reads " +
+        version_ = std::to_integer<std::uint8_t>(data_[3]);
+        if (version_ < oldest_version || version_ > version)
+            fail("unsupported wire format version " + std::to_string(version_) +
+                     " (this build reads " + std::to_string(oldest_version) + " to " +
                      std::to_string(version) + ")",
                  3);
-        pos_ = 4;
+        in_ = Reader(data_, 4);
         Facts facts;
         Value value = get(0, facts);
-        if (pos_ != data_.size())
-            fail(std::to_string(data_.size() - pos_) + " trailing bytes after the value", pos_);
+        if (in_.offset() != data_.size())
+            fail(std::to_string(data_.size() - in_.offset()) + " trailing bytes after the value",
+                 in_.offset());
         return value;
     }
 
 private:
     [[noreturn]] static void fail(const std::string& what, std::size_t offset) {
-        throw ConversionError("wire: " + what + " at byte " + std::to_string(offset));
+        Reader::fail(what, offset);
     }
-
-    std::size_t remaining() const noexcept { return data_.size() - pos_; }
-
-    std::uint8_t byte() {
-        if (pos_ >= data_.size()) fail("unexpected end of data", pos_);
-        return std::to_integer<std::uint8_t>(data_[pos_++]);
-    }
-
-    /// A length or count; refuses non-minimal forms and anything that cannot fit in what is left
-    /// (each unit needs at least `min_unit_bytes`), so no allocation exceeds the input's size.
-    std::size_t length(std::size_t min_unit_bytes) {
-        const std::size_t start = pos_;
-        std::uint64_t n = 0;
-        for (int shift = 0;; shift += 7) {
-            const std::uint8_t b = byte();
-            if (shift == 63 && b > 1) fail("length does not fit in 64 bits", start);
-            n |= std::uint64_t{b & 0x7fu} << shift;
-            if (!(b & 0x80)) {
-                if (b == 0 && shift > 0) fail("length not in its shortest form", start);
-                break;
-            }
-        }
-        if (n > remaining() / min_unit_bytes)
-            fail("length " + std::to_string(n) + " runs past the end of the data", start);
-        return static_cast<std::size_t>(n);
-    }
-
-    std::span<const std::byte> take(std::size_t n) {
-        if (n > remaining()) fail("unexpected end of data", pos_);
-        auto part = data_.subspan(pos_, n);
-        pos_ += n;
-        return part;
-    }
+    std::uint8_t byte() { return in_.byte(); }
+    std::size_t length(std::size_t min_unit_bytes) { return in_.length(min_unit_bytes); }
+    std::span<const std::byte> take(std::size_t n) { return in_.take(n); }
 
     double f64() {
         const auto part = take(8);
@@ -257,7 +235,7 @@ private:
 
     /// Reads one value nested inside `depth` containers; sets its facts.
     Value get(std::size_t depth, Facts& facts) {
-        const std::size_t at = pos_;
+        const std::size_t at = in_.offset();
         const std::uint8_t t = byte();
         switch (t) {
         case tag_tuple: return sequence(Kind::tuple, depth, at, facts);
@@ -299,7 +277,7 @@ private:
         }
         case tag_str: case tag_str_surrogates: {
             const std::size_t n = length(1);
-            const std::size_t text_at = pos_;
+            const std::size_t text_at = in_.offset();
             const auto part = take(n);
             const std::string_view text(reinterpret_cast<const char*>(part.data()), n);
             if (t == tag_str) {
@@ -315,10 +293,24 @@ private:
         }
         case tag_bytes: return detail::make_bytes(take(length(1)));
         default:
-            fail("unknown tag 0x" + std::string(1, "0123456789abcdef"[t >> 4]) +
-                     std::string(1, "0123456789abcdef"[t & 15]),
-                 at);
+            if (detail::is_wire_native_tag(t)) return native(t, at);
+            fail("unknown tag " + detail::wire_tag_name(t), at);
         }
+    }
+
+    /// A native value whose tag `t` was at `at`, by the codec registered for the tag.
+    Value native(std::uint8_t t, std::size_t at) {
+        const std::string name = detail::wire_tag_name(t);
+        if (version_ < 2)
+            fail("tag " + name + " needs wire format version 2, the data is version " +
+                     std::to_string(version_),
+                 at);
+        const NativeDecoder decode = detail::wire_native_decoder(t);
+        if (!decode)
+            fail("unknown tag " + name + " (a native tag no codec is registered for in this " +
+                     "program: link the layer that defines it, such as channels/)",
+                 at);
+        return Value::native(decode(in_, at));
     }
 
     void check_nesting(std::size_t depth, std::size_t at) {
@@ -336,7 +328,7 @@ private:
         std::vector<std::size_t> offsets;
         ContainerFacts container(kind);
         for (std::size_t k = 0; k < n; ++k) {
-            const std::size_t item_at = pos_;
+            const std::size_t item_at = in_.offset();
             Facts item;
             items.add(get(depth + 1, item));
             if (set_like && !item.hashable)
@@ -367,7 +359,7 @@ private:
         std::vector<std::size_t> offsets;
         ContainerFacts container(Kind::dict);
         for (std::size_t k = 0; k < n; ++k) {
-            const std::size_t key_at = pos_;
+            const std::size_t key_at = in_.offset();
             Facts key_facts, value_facts;
             Value key = get(depth + 1, key_facts);
             if (!key_facts.hashable)
@@ -387,7 +379,8 @@ private:
     }
 
     std::span<const std::byte> data_;
-    std::size_t pos_ = 0;
+    Reader in_;
+    std::uint8_t version_ = 0;
 };
 
 } // namespace

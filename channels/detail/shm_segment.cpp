@@ -34,7 +34,9 @@ std::string new_segment_name() {
 } // namespace
 
 bool is_segment_name(std::string_view name) noexcept {
-    return name.starts_with(segment_prefix) && name.find('/') == std::string_view::npos;
+    // A NUL would cut the name short in the system call: another segment would be opened.
+    return name.starts_with(segment_prefix) &&
+           name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
 }
 
 namespace {

@@ -15,7 +15,7 @@ namespace isolates::detail {
 /// The first part of every segment name isolates makes.
 inline constexpr std::string_view segment_prefix = "isolates-";
 
-/// Whether `name` has the form of an isolates segment name (the prefix, no '/').
+/// Whether `name` has the form of an isolates segment name (the prefix, no '/', no NUL).
 bool is_segment_name(std::string_view name) noexcept;
 
 /// Removes shared-memory segments named isolates-<pid>-* whose creator process is dead;

@@ -1,6 +1,8 @@
 // libFuzzer target: Values decoded from arbitrary bytes are materialised in a Python
 // sub-interpreter and converted back. Nothing may crash; values without sets or dicts (whose
-// order and duplicates Python normalises) must come back identical.
+// order and duplicates Python normalises) must come back identical (a SharedBuffer comes back
+// as the same buffer from its memoryview). The corpus's placeholder segment name is swapped for
+// a real segment (tests/fuzz/placeholder_segment.h).
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "interp/runtime.h"
 #include "interp/value.h"
 #include "interp/wire.h"
+#include "tests/fuzz/placeholder_segment.h"
 
 using namespace isolates;
 
@@ -20,6 +23,7 @@ namespace {
 // Made once on libFuzzer's thread, which runs every input; never destroyed (libFuzzer exits).
 Runtime* runtime = nullptr;
 Interpreter* interpreter = nullptr;
+const testing::PlaceholderSegment* segment = nullptr;
 
 bool has_unordered(const Value& v) {
     switch (v.kind()) {
@@ -36,6 +40,7 @@ bool has_unordered(const Value& v) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     runtime = new Runtime();
     interpreter = new Interpreter();
+    segment = new testing::PlaceholderSegment();
     interpreter->exec("def identity(v):\n    return v\n");
     return 0;
 }
@@ -43,7 +48,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     Value v;
     try {
-        v = wire::decode(std::as_bytes(std::span(data, size)));
+        v = wire::decode(segment->to_real(std::as_bytes(std::span(data, size))));
     } catch (const ConversionError&) {
         return 0;
     }
