@@ -148,9 +148,20 @@ TEST_CASE("MainInterpreter.two_on_two_threads_share_one_process_state" * doctest
     CHECK(seen[1] == "(0, 1)");
 }
 
-TEST_CASE("MainInterpreter.the_runtime_thread_may_own_one_and_a_thread_only_one") {
+TEST_CASE("MainInterpreter.the_runtime_thread_may_own_one_and_a_thread_only_one" *
+          doctest::timeout(60)) {
     Interpreter in(on_main());
     CHECK(in.id() == 0);
+    // This thread also has the Runtime's thread state of the main interpreter: an interrupt
+    // still reaches this Interpreter's call.
+    std::atomic<bool> stop{false};
+    std::thread interrupter([&] {
+        while (!stop && !in.interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
+    });
+    CHECK_THROWS_WITH_AS(in.exec("while True:\n    pass\n"), doctest::Contains("TimeoutError"),
+                         PythonError);
+    stop = true;
+    interrupter.join();
     CHECK(in.eval("__import__('threading').current_thread() is not None").as_bool());
     CHECK(in.healthy());
     CHECK_THROWS_WITH_AS(Interpreter{on_main()}, doctest::Contains("only one"), UsageError);
