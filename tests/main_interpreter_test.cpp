@@ -148,9 +148,20 @@ TEST_CASE("MainInterpreter.two_on_two_threads_share_one_process_state" * doctest
     CHECK(seen[1] == "(0, 1)");
 }
 
-TEST_CASE("MainInterpreter.the_runtime_thread_may_own_one_and_a_thread_only_one") {
+TEST_CASE("MainInterpreter.the_runtime_thread_may_own_one_and_a_thread_only_one" *
+          doctest::timeout(60)) {
     Interpreter in(on_main());
     CHECK(in.id() == 0);
+    // This thread also has the Runtime's thread state of the main interpreter: an interrupt
+    // still reaches this Interpreter's call.
+    std::atomic<bool> stop{false};
+    std::thread interrupter([&] {
+        while (!stop && !in.interrupt("TimeoutError")) std::this_thread::sleep_for(1ms);
+    });
+    CHECK_THROWS_WITH_AS(in.exec("while True:\n    pass\n"), doctest::Contains("TimeoutError"),
+                         PythonError);
+    stop = true;
+    interrupter.join();
     CHECK(in.eval("__import__('threading').current_thread() is not None").as_bool());
     CHECK(in.healthy());
     CHECK_THROWS_WITH_AS(Interpreter{on_main()}, doctest::Contains("only one"), UsageError);
@@ -196,6 +207,48 @@ TEST_CASE("MainInterpreter.runs_calls_call_each_exec_eval_and_errors" * doctest:
         CHECK(in.healthy());
         in.exec("del main_add, main_fail");
     });
+}
+
+TEST_CASE("MainInterpreter.a_call_target_redefined_by_another_sees_the_new_one" *
+          doctest::timeout(60)) {
+    // Each Interpreter caches its call targets; a change made through another Interpreter on the
+    // same (main) interpreter must reach this one's cache too.
+    Interpreter in(on_main());
+    in.exec("def redefined():\n    return 1\n");
+    CHECK(in.call("__main__:redefined").as_int64() == 1);
+    CHECK(in.call("__main__:redefined").as_int64() == 1); // from the cache
+    on_a_thread([] { Interpreter(on_main()).exec("def redefined():\n    return 2\n"); });
+    CHECK(in.call("__main__:redefined").as_int64() == 2);
+    in.exec("del redefined");
+}
+
+TEST_CASE("MainInterpreter.many_at_once_on_many_threads" * doctest::timeout(120)) {
+    // More than CPython's dict watcher ids per interpreter would allow if each took its own two:
+    // they share the builtins watcher, and a lookup cache without an id simply stays off.
+    constexpr int count = 10;
+    std::atomic<int> made{0};
+    std::vector<long> results(count);
+    std::vector<std::exception_ptr> failures(count);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < count; ++k)
+        threads.emplace_back([&, k] {
+            try {
+                Interpreter in(on_main());
+                ++made;
+                while (made < count) std::this_thread::sleep_for(1ms);
+                long sum = 0;
+                for (int i = 0; i < 20; ++i) sum += in.call("operator:add", k, i).as_int64();
+                results[k] = sum;
+                CHECK(in.healthy());
+            } catch (...) {
+                failures[k] = std::current_exception();
+                made += count;
+            }
+        });
+    for (auto& thread : threads) thread.join();
+    for (auto& failure : failures)
+        if (failure) std::rethrow_exception(failure);
+    for (int k = 0; k < count; ++k) CHECK(results[k] == 20 * k + 190);
 }
 
 TEST_CASE("MainInterpreter.interrupt_stops_a_loop_from_another_thread" * doctest::timeout(60)) {

@@ -34,7 +34,8 @@ namespace isolates::detail {
 class LookupCache {
 public:
     /// With the interpreter attached: starts watching. Without a dict watcher id left (CPython
-    /// has 8 per interpreter, some taken by CPython itself; we take 2, this and BuiltinsWatch)
+    /// has 8 per interpreter, some taken by CPython itself; we take 2, this and BuiltinsWatch,
+    /// whose one watcher the Interpreters on the main interpreter share)
     /// the cache stays off and find() always resolves. `shared`: other Interpreters use the same
     /// interpreter (the main one).
     explicit LookupCache(bool shared = false) noexcept;
