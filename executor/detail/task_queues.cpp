@@ -39,12 +39,12 @@ void TaskQueues::push_shared(Task* task) {
 
 void TaskQueues::push_routed(Task* task) {
     routed_.push(task);
-    idle_.notify_all();
+    routed_idle_.notify_one();
 }
 
 void TaskQueues::push_own(std::size_t index, Task* task) {
     own_[index].push(task);
-    idle_.notify_all();
+    idle_for(index).notify_all();
 }
 
 Task* TaskQueues::take(std::size_t index) {

@@ -1,9 +1,9 @@
 #pragma once
 // TaskQueues: where a pool's tasks wait and where its idle workers sleep. A shared lock-free ring
 // any worker takes from (with a locked overflow list for when the ring is full), one locked list
-// per worker for tasks submitted to that worker, the optional bound on queued tasks, and one
-// EventCount the idle workers sleep on. Queued tasks are owning raw pointers: whoever takes one
-// deletes it.
+// per worker for tasks submitted to that worker, a locked list for a mixed pool's process
+// workers (routed tasks), the optional bound on queued tasks, and the EventCounts the idle workers
+// sleep on. Queued tasks are owning raw pointers: whoever takes one deletes it.
 
 #include <atomic>
 #include <cstddef>
@@ -49,8 +49,7 @@ public:
     void reserve();
     /// Any thread: queues a reserved task for any worker and wakes one sleeping worker.
     void push_shared(Task* task);
-    /// Any thread: queues a reserved task for the routed workers and wakes every sleeping worker
-    /// (only those can take it).
+    /// Any thread: queues a reserved task for the routed workers and wakes one of them.
     void push_routed(Task* task);
     /// Any thread: queues a reserved task for worker `index` only and wakes every sleeping worker
     /// (only that one can take it).
@@ -68,19 +67,23 @@ public:
         Task* found = nullptr;
         if (base::spin_then_yield([&] { return (found = take(index)) != nullptr || stop(); }))
             return found;
-        const auto key = idle_.prepare_wait();
+        base::EventCount& idle = idle_for(index);
+        const auto key = idle.prepare_wait();
         Task* task = take(index);
         if (task || stop()) {
-            idle_.cancel_wait();
+            idle.cancel_wait();
             return task;
         }
-        idle_.wait(key);
+        idle.wait(key);
         return nullptr;
     }
     /// Any thread: takes any queued task (own lists included), for draining; nullptr when none.
     Task* take_any();
     /// Wakes every sleeping worker to re-check.
-    void wake_all() noexcept { idle_.notify_all(); }
+    void wake_all() noexcept {
+        idle_.notify_all();
+        routed_idle_.notify_all();
+    }
 
     /// Tasks queued now (reserved and not yet taken).
     std::size_t depth() const noexcept;
@@ -97,7 +100,13 @@ private:
     std::size_t first_routed_;        // index of the first routed worker
     std::unique_ptr<std::counting_semaphore<>> slots_; // the bound, when set
     std::atomic<std::int64_t> queued_{0};
+    // Where idle workers sleep: the routed ones apart, so that a wake-up for a shared task never
+    // lands on a worker that cannot take it (and the other way round).
     base::EventCount idle_;
+    base::EventCount routed_idle_;
+    base::EventCount& idle_for(std::size_t index) noexcept {
+        return index >= first_routed_ ? routed_idle_ : idle_;
+    }
 };
 
 } // namespace isolates::detail
