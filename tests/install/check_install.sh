@@ -43,7 +43,7 @@ import platform, sys, sysconfig
 gil = "t" if sysconfig.get_config_var("Py_GIL_DISABLED") == 1 else ""
 print("%d.%d%s" % (sys.version_info[0], sys.version_info[1], gil))
 print(platform.python_version())')
-abi=${py[0]} expected="6 * 7 = 42 on CPython ${py[1]}"
+abi=${py[0]} expected="6 * 7 = 42 on CPython ${py[1]}, and in a worker process"
 root=$work/root lib=$work/root$libdir inc=$work/root$includedir
 
 check "meson install to $prefix under a temporary --destdir" \
@@ -58,6 +58,8 @@ check "$includedir holds only isolates.h and isolates/ (no interp/, channels/ at
   top_is "$inc"
 no_private() { [[ ! -e $inc/isolates/interp/detail && ! -e $inc/isolates/channels/detail ]]; }
 check "no interp/detail or channels/detail headers installed" no_private
+check "the process worker isolates-worker-$abi in $libdir/isolates/" \
+  test -x "$lib/isolates/isolates-worker-$abi"
 
 # Every installed header, with only the include directory the .pc hands out; interp/cpython.h
 # (first: it brings Python.h) also with its CPython's flags, found through the .pc's variables.

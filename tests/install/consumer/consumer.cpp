@@ -1,8 +1,11 @@
 // A program outside the project, built against an installed isolates (CMake, pkg-config or
 // meson): it starts the embedded CPython from the installed library, runs one call on a pool
-// worker and one in its own sub-interpreter, and prints what they returned.
+// worker, one in its own sub-interpreter and one in a process worker (the installed
+// isolates-worker, found beside the library), and prints what they returned.
 #include <isolates.h>
 #include <isolates/interp/value.h> // the <isolates/...> form of a single header
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -22,6 +25,13 @@ int main() {
     });
     worker.join();
 
-    std::printf("6 * 7 = %lld on CPython %s\n", product, version.c_str());
+    isolates::InterpreterPoolExecutor::Options in_processes;
+    in_processes.workers = 1;
+    in_processes.worker_kind = isolates::InterpreterPoolExecutor::WorkerKind::processes;
+    isolates::InterpreterPoolExecutor processes(in_processes);
+    const bool elsewhere = processes.submit("os:getpid").get().as_int64() != ::getpid();
+
+    std::printf("6 * 7 = %lld on CPython %s%s\n", product, version.c_str(),
+                elsewhere ? ", and in a worker process" : "");
     return product == 42 ? 0 : 1;
 }
