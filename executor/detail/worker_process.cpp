@@ -82,13 +82,21 @@ Reply WorkerProcess::round_trip(Request& request, Clock::time_point deadline) {
     return reply;
 }
 
-Value WorkerProcess::call_with(std::string_view target, std::span<const Value> args,
-                               std::span<const std::pair<std::string, Value>> kwargs) {
+namespace {
+Request call_request(Op op, std::string_view target, std::span<const Value> args,
+                     std::span<const std::pair<std::string, Value>> kwargs) {
     Request request;
-    request.op = Op::call;
+    request.op = op;
     request.text = target;
     request.args.assign(args.begin(), args.end());
     request.kwargs.assign(kwargs.begin(), kwargs.end());
+    return request;
+}
+} // namespace
+
+Value WorkerProcess::call_with(std::string_view target, std::span<const Value> args,
+                               std::span<const std::pair<std::string, Value>> kwargs) {
+    Request request = call_request(Op::call, target, args, kwargs);
     Reply reply = round_trip(request);
     if (reply.error) std::rethrow_exception(reply.error);
     return std::move(reply.value);
@@ -96,21 +104,13 @@ Value WorkerProcess::call_with(std::string_view target, std::span<const Value> a
 
 void WorkerProcess::call_void(std::string_view target, std::span<const Value> args,
                               std::span<const std::pair<std::string, Value>> kwargs) {
-    Request request;
-    request.op = Op::call_void;
-    request.text = target;
-    request.args.assign(args.begin(), args.end());
-    request.kwargs.assign(kwargs.begin(), kwargs.end());
-    Reply reply = round_trip(request);
-    if (reply.error) std::rethrow_exception(reply.error);
+    Request request = call_request(Op::call_void, target, args, kwargs);
+    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
 }
 
 Interpreter::EachResult WorkerProcess::call_each(std::string_view target, std::span<const Value> items,
                                                  bool unpack) {
-    Request request;
-    request.op = Op::call_each;
-    request.text = target;
-    request.args.assign(items.begin(), items.end());
+    Request request = call_request(Op::call_each, target, items, {});
     request.flag = unpack;
     Reply reply = round_trip(request);
     // None: the call itself failed (the target cannot be resolved); a tuple: the items' results
@@ -120,19 +120,13 @@ Interpreter::EachResult WorkerProcess::call_each(std::string_view target, std::s
 }
 
 void WorkerProcess::exec(std::string_view source) {
-    Request request;
-    request.op = Op::exec;
-    request.text = source;
-    Reply reply = round_trip(request);
-    if (reply.error) std::rethrow_exception(reply.error);
+    Request request = call_request(Op::exec, source, {}, {});
+    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
 }
 
 void WorkerProcess::import_module(std::string_view name) {
-    Request request;
-    request.op = Op::import_module;
-    request.text = name;
-    Reply reply = round_trip(request);
-    if (reply.error) std::rethrow_exception(reply.error);
+    Request request = call_request(Op::import_module, name, {}, {});
+    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
 }
 
 bool WorkerProcess::interrupt() noexcept {

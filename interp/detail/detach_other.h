@@ -22,4 +22,20 @@ private:
     PyThreadState* previous_; // not owned: the thread state of some interpreter's running call
 };
 
+/// Runs `work` with `thread_state` (this thread's own) attached: at once when it is already,
+/// else detaching any other for the while and, when `work` returns, detaching `thread_state`
+/// again unless `ends_it` (work ended the thread state, leaving none attached). `work` must not
+/// throw.
+template <class Work>
+void run_attached(PyThreadState* thread_state, Work&& work, bool ends_it = false) noexcept {
+    if (py::current_thread_state() == thread_state) {
+        work();
+        return;
+    }
+    DetachOther other;
+    PyEval_RestoreThread(thread_state);
+    work();
+    if (!ends_it) PyEval_SaveThread();
+}
+
 } // namespace isolates::detail

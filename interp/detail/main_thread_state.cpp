@@ -18,19 +18,12 @@ MainThreadState::MainThreadState()
 
 MainThreadState::~MainThreadState() {
     if (!thread_state_) return;
-    auto end = [this] {
+    run_attached(thread_state_, [this] {
         // Clearing runs Python code (thread-local destructors), so it happens attached; deleting
         // the current thread state releases the GIL and leaves none attached.
         PyThreadState_Clear(thread_state_);
         PyThreadState_DeleteCurrent();
-    };
-    if (py::current_thread_state() == thread_state_) {
-        end();
-        return;
-    }
-    DetachOther other;
-    PyEval_RestoreThread(thread_state_);
-    end();
+    }, /*ends_it=*/true);
 }
 
 MainThreadState::MainThreadState(MainThreadState&& other) noexcept

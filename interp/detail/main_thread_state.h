@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include <utility>
+
 #include "interp/cpython.h"
 #include "interp/detail/detach_other.h"
 #include "interp/detail/openssl_context.h"
@@ -44,14 +46,7 @@ public:
     /// Runs `work` with this thread state attached, detaching any other for the while. `work`
     /// must not throw.
     template <class Work> void attached(Work&& work) noexcept {
-        if (py::current_thread_state() == thread_state_) {
-            work();
-            return;
-        }
-        DetachOther other;
-        PyEval_RestoreThread(thread_state_);
-        work();
-        PyEval_SaveThread();
+        run_attached(thread_state_, std::forward<Work>(work));
     }
 
 private:

@@ -62,18 +62,11 @@ SubInterpreter::SubInterpreter(bool own_openssl_context)
 
 SubInterpreter::~SubInterpreter() {
     if (!thread_state_) return;
-    auto end = [this] {
+    run_attached(thread_state_, [this] {
         OpenSslDefault openssl(openssl_); // atexit handlers and finalizers run Python code
         [[maybe_unused]] auto turn = take_lifecycle_turn();
         Py_EndInterpreter(thread_state_); // leaves no thread state attached
-    };
-    if (py::current_thread_state() == thread_state_) {
-        end();
-        return;
-    }
-    DetachOther other;
-    PyEval_RestoreThread(thread_state_);
-    end();
+    }, /*ends_it=*/true);
 }
 
 SubInterpreter::SubInterpreter(SubInterpreter&& other) noexcept
