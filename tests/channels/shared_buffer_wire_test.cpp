@@ -165,7 +165,7 @@ TEST_CASE("SharedBufferWire.malformed_segment_values_fail_with_the_offset") {
           "wire: length 11 from offset 90 runs past the end" + past + " at byte " +
               std::to_string(offset_at + 1));
     // Names outside isolates' own segments are refused before any system call.
-    for (const std::string bad : {std::string("../../etc/passwd"), std::string("other-segment"),
+    for (const std::string& bad : {std::string("../../etc/passwd"), std::string("other-segment"),
                                   std::string("isolates-1-/x"), std::string("")}) {
         CAPTURE(bad);
         CHECK(decode_error(segment_value(bad, 0, 0)) ==
