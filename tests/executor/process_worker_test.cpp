@@ -339,8 +339,8 @@ TEST_CASE("ProcessWorkers.a_host_that_dies_leaves_no_workers_and_no_segments" * 
     // Each worker sees its lifeline close within its 100 ms watch and removes its segments.
     for (std::int64_t pid : workers) CHECK(ends_within(pid, 5s));
     for (std::size_t k = 1; k < segments.size(); ++k) CHECK_FALSE(testing::segment_exists(segments[k]));
-    // The dead host's own segment goes with the next one any isolates process makes.
-    CHECK(testing::segment_exists(segments[0]));
+    // The dead host's own segment goes with the next one any isolates process makes (this one,
+    // unless another isolates process on the machine made one first).
     SharedBuffer::copy_of("next", SharedBuffer::Storage::shared_memory);
     CHECK_FALSE(testing::segment_exists(segments[0]));
 }
