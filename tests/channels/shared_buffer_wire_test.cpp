@@ -18,10 +18,13 @@
 #include "tests/channels/counting_buffer.h"
 #include "tests/child_process.h"
 #include "tests/doctest.h"
+#include "tests/wire_bytes.h"
 
 using namespace isolates;
 
 namespace {
+using testing::bytes_of;
+using testing::decode_error;
 using testing::counting;
 constexpr auto shared_memory = SharedBuffer::Storage::shared_memory;
 
@@ -34,12 +37,6 @@ const detail::BufferStorage* storage_of(const SharedBuffer& buffer) {
     return &std::static_pointer_cast<const detail::BufferView>(buffer.shareable())->storage();
 }
 
-std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
-    std::vector<std::byte> out;
-    for (int v : values) out.push_back(std::byte(v));
-    return out;
-}
-
 /// A version 2 stream holding one 0x0e value naming `name`, with `offset` and `length` (< 128).
 std::vector<std::byte> segment_value(const std::string& name, int offset, int length) {
     std::vector<std::byte> out = bytes_of({'I', 'S', 'V', 2, 0x0e, static_cast<int>(name.size())});
@@ -49,14 +46,6 @@ std::vector<std::byte> segment_value(const std::string& name, int offset, int le
     return out;
 }
 
-std::string decode_error(std::span<const std::byte> data) {
-    try {
-        wire::decode(data);
-    } catch (const ConversionError& e) {
-        return e.what();
-    }
-    return "";
-}
 } // namespace
 
 TEST_SUITE("SharedBufferWire") {

@@ -15,30 +15,18 @@
 #include "interp/wire_codec.h"
 #include "tests/doctest.h"
 #include "tests/fuzz/placeholder_segment.h"
+#include "tests/wire_bytes.h"
 
 using namespace isolates;
 
 namespace {
-std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
-    std::vector<std::byte> out;
-    for (int v : values) out.push_back(std::byte(v));
-    return out;
-}
+using testing::bytes_of;
+using testing::decode_error;
 
 std::vector<std::byte> framed(std::initializer_list<int> body, int version = 2) {
     std::vector<std::byte> out = bytes_of({'I', 'S', 'V', version});
     for (int v : body) out.push_back(std::byte(v));
     return out;
-}
-
-/// The message of the ConversionError that decoding `data` throws ("" if it does not throw).
-std::string decode_error(std::span<const std::byte> data) {
-    try {
-        wire::decode(data);
-    } catch (const ConversionError& e) {
-        return e.what();
-    }
-    return "";
 }
 
 void check_round_trip(const Value& v) {
