@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_process.h"
+#include "executor/detail/worker_protocol.h"
 #include "interp/runtime.h"
 
 namespace isolates {
@@ -31,6 +31,9 @@ std::size_t routed_count(const InterpreterPoolExecutor::Options& options) {
 }
 
 std::size_t worker_count(const InterpreterPoolExecutor::Options& options) {
+    if (options.process_prefetch > 62)
+        throw UsageError("InterpreterPoolExecutor: process_prefetch is at most 62, not " +
+                         std::to_string(options.process_prefetch));
     return first_kind_count(options) + routed_count(options);
 }
 
@@ -54,14 +57,52 @@ std::exception_ptr shutdown_error() {
 }
 
 /// A submit_call task: `target(*args, **kwargs)`, named after its target in timeout messages.
-struct CallBody : detail::RunsInProcess {
+/// `Op::call_void` drops the result in the worker (submit_call_void).
+template <detail::worker_protocol::Op op> struct CallBody {
+    using Result = std::conditional_t<op == detail::worker_protocol::Op::call, Value, void>;
     std::string target;
     std::vector<Value> args;
     std::vector<std::pair<std::string, Value>> kwargs;
 
-    Value operator()(Interpreter& in) const { return in.call_with(target, args, kwargs); }
-    Value operator()(detail::WorkerProcess& in) const { return in.call_with(target, args, kwargs); }
+    Result operator()(Interpreter& in) const {
+        if constexpr (op == detail::worker_protocol::Op::call) return in.call_with(target, args, kwargs);
+        else in.call_void(target, args, kwargs);
+    }
+    detail::worker_protocol::Request request() const {
+        return detail::worker_protocol::make_request(op, target, args, kwargs);
+    }
+    Result result(detail::worker_protocol::Reply&& reply) const {
+        Value value = detail::worker_protocol::value_or_throw(std::move(reply));
+        if constexpr (op == detail::worker_protocol::Op::call) return value;
+    }
     const std::string& name() const noexcept { return target; }
+};
+
+/// A submit_source task: statements run in __main__.
+struct SourceBody {
+    std::string source;
+    void operator()(Interpreter& in) const { in.exec(source); }
+    detail::worker_protocol::Request request() const {
+        return detail::worker_protocol::make_request(detail::worker_protocol::Op::exec, source);
+    }
+    void result(detail::worker_protocol::Reply&& reply) const {
+        detail::worker_protocol::value_or_throw(std::move(reply));
+    }
+};
+
+/// A post()ed job: C++ that needs no interpreter; its exception goes to the pool's report.
+struct PostBody : detail::RunsOnHost {
+    std::function<void()> job;
+    const InterpreterPoolExecutor::Impl* pool;
+    void operator()(Interpreter&) const { (*this)(); }
+    void operator()() const {
+        try {
+            job();
+        } catch (...) {
+            pool->report_post_error(std::current_exception());
+            throw; // and counted as failed in stats()
+        }
+    }
 };
 
 /// The pool whose worker calls this, or nullptr.
@@ -243,8 +284,7 @@ void InterpreterPoolExecutor::enqueue(std::unique_ptr<detail::Task> task, const 
 
 Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& options,
                                                          std::string source) {
-    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
-        [source = std::move(source)](auto& in) { in.exec(source); }});
+    auto [state, task] = detail::make_state_task<void>(SourceBody{std::move(source)});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
 }
@@ -252,8 +292,8 @@ Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& opti
 Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, std::string target,
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
-    auto [state, task] = detail::make_state_task<Value>(
-        CallBody{{}, std::move(target), std::move(args), std::move(kwargs)});
+    auto [state, task] = detail::make_state_task<Value>(CallBody<detail::worker_protocol::Op::call>{
+        std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<Value>(std::move(state));
 }
@@ -261,9 +301,8 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
 Future<void> InterpreterPoolExecutor::submit_call_void(const TaskOptions& options, std::string target,
                                                      std::vector<Value> args,
                                                      std::vector<std::pair<std::string, Value>> kwargs) {
-    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
-        [target = std::move(target), args = std::move(args),
-         kwargs = std::move(kwargs)](auto& in) { in.call_void(target, args, kwargs); }});
+    auto [state, task] = detail::make_state_task<void>(CallBody<detail::worker_protocol::Op::call_void>{
+        std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
 }
@@ -271,15 +310,7 @@ Future<void> InterpreterPoolExecutor::submit_call_void(const TaskOptions& option
 void InterpreterPoolExecutor::post(std::function<void()> job) {
     // The Impl, not this object: a job may destroy the pool's last owner (see the destructor).
     // A job is C++ that needs no interpreter: a process worker's thread runs it itself.
-    auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
-        [job = std::move(job), pool = impl_.get()](auto&) {
-            try {
-                job();
-            } catch (...) {
-                pool->report_post_error(std::current_exception());
-                throw; // and counted as failed in stats()
-            }
-        }});
+    auto [state, task] = detail::make_state_task<void>(PostBody{{}, std::move(job), impl_.get()});
     enqueue(std::move(task), {});
 }
 

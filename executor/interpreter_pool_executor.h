@@ -92,6 +92,12 @@ public:
         /// it (code blocked in C does not see the interrupt) before its process is killed and
         /// replaced. The future resolves at once either way.
         std::chrono::milliseconds kill_after{1000};
+        /// Process workers: how many queued tasks a worker may send to its process ahead of the
+        /// one running (at most 62), so that short tasks follow one another without waiting for
+        /// the host. It starts at none, doubles while tasks take under a millisecond, drops to
+        /// none after a longer one, and takes no more than a fair part of the queue. 0: one task
+        /// at a time (tasks of very uneven length).
+        std::size_t process_prefetch = 32;
         /// Called on the worker with the exception a post()ed job threw (post() has no future to
         /// carry it). Unset: the exception's message is written to stderr.
         std::function<void(std::exception_ptr)> on_post_error;

@@ -6,9 +6,35 @@
 #include <utility>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_process.h"
+#include "executor/detail/worker_protocol.h"
 
 namespace isolates {
+
+namespace {
+/// Worker k's import of `name`; once it succeeded, a replacement of that worker's interpreter
+/// (or process) imports it too.
+struct ImportBody {
+    std::string name;
+    std::size_t k;
+    detail::PoolImports* imports;
+
+    void operator()(Interpreter& in) const { done([&] { in.import_module(name); }); }
+    detail::worker_protocol::Request request() const {
+        return detail::worker_protocol::make_request(detail::worker_protocol::Op::import_module, name);
+    }
+    void result(detail::worker_protocol::Reply&& reply) const {
+        done([&] { detail::worker_protocol::value_or_throw(std::move(reply)); });
+    }
+    template <class Import> void done(Import&& import) const {
+        try {
+            import();
+        } catch (const PythonError& e) {
+            throw WorkerError(k, e);
+        }
+        imports->add(name);
+    }
+};
+} // namespace
 
 Future<void> InterpreterPoolExecutor::import_module(std::string name) {
     if (name.empty()) throw UsageError("import_module: the module name is empty");
@@ -16,16 +42,7 @@ Future<void> InterpreterPoolExecutor::import_module(std::string name) {
     std::vector<Future<void>> each;
     each.reserve(size());
     for (std::size_t k = 0; k < size(); ++k) {
-        auto [state, task] = detail::make_state_task<void>(detail::OnEitherWorker{
-            [name, k, &imports](auto& in) {
-                try {
-                    in.import_module(name);
-                } catch (const PythonError& e) {
-                    throw WorkerError(k, e);
-                }
-                // From now on a replacement of this worker's interpreter imports it too.
-                imports.add(name);
-            }});
+        auto [state, task] = detail::make_state_task<void>(ImportBody{name, k, &imports});
         impl_->enqueue(std::move(task), on_worker(k));
         each.push_back(Future<void>(std::move(state)));
     }

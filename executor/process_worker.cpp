@@ -1,7 +1,8 @@
 // process_worker_main: the worker's side of a process worker (executor/detail/worker_process.h
-// is the host's). The main thread makes the Runtime and serves requests one at a time in an
-// Interpreter on the main interpreter; a watcher thread turns the host's interrupt requests into
-// KeyboardInterrupt in the call they name, and ends the process when the host dies.
+// is the host's). The main thread makes the Runtime and serves requests one at a time, in order,
+// in an Interpreter on the main interpreter (one the host marked to skip is answered unrun); a
+// watcher thread turns the host's interrupt requests into KeyboardInterrupt in the call they
+// name, and ends the process when the host dies.
 
 #include "executor/process_worker.h"
 
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -148,18 +150,29 @@ int serve_link(detail::ShmLink& link) {
         detail::worker_protocol::encode(init_reply, frame);
         if (link.to_host().send(frame, while_host_alive()) != detail::RingStatus::ok) status = 1;
 
-        Reply last; // its Values (shared-memory buffers) live until the host's next request
+        // Replies sent and not yet acknowledged: their Values (shared-memory buffers) live until
+        // the host says it decoded them.
+        std::deque<Reply> unacknowledged;
         while (status == 0) {
             if (link.to_worker().receive(frame, while_host_alive()) != detail::RingStatus::ok) break;
             Request request = detail::worker_protocol::decode_request(frame);
-            last = Reply{};
+            while (!unacknowledged.empty() && unacknowledged.front().seq <= request.ack)
+                unacknowledged.pop_front();
             if (request.op == Op::exit) break;
             {
                 std::lock_guard lock(serving.mutex);
                 serving.interpreter = &*in;
                 serving.seq = request.seq;
             }
-            Reply reply = serve(*in, request);
+            // After `serving` names it, so a cancel that comes after this check interrupts it.
+            const bool skip = link.skip_slot(request.seq).load() == request.seq || !in->healthy();
+            Reply reply;
+            if (skip) {
+                reply.seq = request.seq;
+                reply.ran = false;
+            } else {
+                reply = serve(*in, request);
+            }
             {
                 std::lock_guard lock(serving.mutex);
                 serving.interpreter = nullptr;
@@ -168,7 +181,7 @@ int serve_link(detail::ShmLink& link) {
             reply.healthy = in->healthy();
             detail::worker_protocol::encode(reply, frame);
             if (link.to_host().send(frame, while_host_alive()) != detail::RingStatus::ok) break;
-            last = std::move(reply);
+            unacknowledged.push_back(std::move(reply));
         }
     }
     done.store(true);

@@ -19,6 +19,7 @@ struct ShmLink::Header {
     std::uint64_t ring_bytes = 0;  // each ring's capacity (FrameRing::usable_capacity)
     std::uint64_t total_bytes = 0; // the whole layout
     alignas(64) std::atomic<std::uint32_t> control{0};
+    alignas(64) std::atomic<std::uint64_t> skip[skip_slots]{};
 };
 
 namespace {
@@ -108,5 +109,9 @@ ShmLink::Header& ShmLink::header() const noexcept {
 }
 
 std::atomic<std::uint32_t>& ShmLink::control() noexcept { return header().control; }
+
+std::atomic<std::uint64_t>& ShmLink::skip_slot(std::uint64_t seq) noexcept {
+    return header().skip[seq % skip_slots];
+}
 
 } // namespace isolates::detail

@@ -2,9 +2,9 @@
 // ShmLink: what a host and one worker process share, one shared-memory segment (ShmSegment)
 // laid out as a header (magic, layout version, sizes), a control word and a FrameRing each way:
 //
-//   offset 0    LinkHeader (128 bytes): magic, version, ring bytes, total bytes; control word
-//   128         FrameRing host -> worker (FrameRing::footprint(ring bytes))
-//   128 + F     FrameRing worker -> host
+//   offset 0    Header: magic, version, ring bytes, total bytes; control word; skip slots
+//   H           FrameRing host -> worker (FrameRing::footprint(ring bytes))
+//   H + F       FrameRing worker -> host
 //
 // Every wait is on a shared futex word in the segment; nothing in it is a lock, so a process that
 // dies at any point leaves its peer able to notice (RingWait::keep_waiting) and go on.
@@ -24,7 +24,9 @@ namespace isolates::detail {
 class ShmLink {
 public:
     /// The layout this build writes and accepts.
-    static constexpr std::uint32_t layout_version = 1;
+    static constexpr std::uint32_t layout_version = 2;
+    /// Skip slots: requests in flight at once on a link are fewer than this (see skip_slot).
+    static constexpr std::size_t skip_slots = 64;
 
     /// Host: a new owner-only segment with an unguessable name, rings of `ring_bytes` each.
     /// Throws UsageError when the segment cannot be made (or ring_bytes is over 1 GiB).
@@ -53,6 +55,10 @@ public:
     /// A word the host bumps to signal the worker outside the rings (interrupt requests), futex-waitable
     /// (shared) by a watcher thread in the worker.
     std::atomic<std::uint32_t>& control() noexcept;
+    /// Where the host marks request `seq` as not to be started (it was cancelled while queued in
+    /// the ring): it stores `seq`, the worker compares before it starts `seq`. Slots are reused
+    /// every skip_slots requests; the exact seq makes a stale mark harmless.
+    std::atomic<std::uint64_t>& skip_slot(std::uint64_t seq) noexcept;
 
 private:
     struct Header;

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_process.h"
+#include "executor/detail/worker_protocol.h"
 
 namespace isolates::detail {
 
@@ -24,18 +24,31 @@ bool chunk_stop_requested() noexcept { return InterpreterPoolExecutor::stop_requ
 
 namespace {
 /// A chunk's task, named after its target and its items in timeout messages.
-struct ChunkBody : RunsInProcess {
+struct ChunkBody {
     std::shared_ptr<const std::string> target;
     std::vector<Value> items;
     std::size_t first;
     bool unpack;
 
-    Value operator()(Interpreter& in) const { return run_on(in); }
-    Value operator()(WorkerProcess& in) const { return run_on(in); }
-    template <class In> Value run_on(In& in) const {
+    Value operator()(Interpreter& in) const {
         auto [results, failure] = in.call_each(*target, items, unpack);
+        return chunk_result(std::move(results), failure);
+    }
+    worker_protocol::Request request() const {
+        worker_protocol::Request request =
+            worker_protocol::make_request(worker_protocol::Op::call_each, *target, items);
+        request.flag = unpack;
+        return request;
+    }
+    Value result(worker_protocol::Reply&& reply) const {
+        // None: the call itself failed (the target cannot be resolved); a tuple: the items'
+        // results before the failing item, if one failed.
+        if (reply.value.is_none() && reply.error) std::rethrow_exception(reply.error);
+        return chunk_result(std::move(reply.value), reply.error);
+    }
+    Value chunk_result(Value results, const std::exception_ptr& failure) const {
         if (failure) throw ChunkFailure(results, item_failure(failure, first + results.size()));
-        return std::move(results);
+        return results;
     }
     std::string name() const {
         return *target + " (chunk of items " + std::to_string(first) + " to " +
@@ -47,7 +60,7 @@ struct ChunkBody : RunsInProcess {
 std::pair<std::shared_ptr<SharedState<Value>>, std::unique_ptr<Task>>
 make_chunk_task(std::shared_ptr<const std::string> target, std::vector<Value> items,
                 std::size_t first, bool unpack) {
-    return make_state_task<Value>(ChunkBody{{}, std::move(target), std::move(items), first, unpack});
+    return make_state_task<Value>(ChunkBody{std::move(target), std::move(items), first, unpack});
 }
 
 std::shared_ptr<SharedState<Value>> submit_chunk(InterpreterPoolExecutor::Impl& pool,

@@ -40,6 +40,8 @@ public:
     /// A post()ed job threw: nobody holds a future for it, so tell the handler or stderr.
     void report_post_error(const std::exception_ptr& error) const noexcept;
     Stats stats() const;
+    /// The BrokenPoolError of a broken pool, with its reason.
+    std::exception_ptr broken_error() const;
     /// What a Runtime destroyed before this pool says about it on stderr.
     std::string describe() const;
 
@@ -56,7 +58,6 @@ public:
     RuntimeClient runtime_client;
 
 private:
-    std::exception_ptr broken_error() const;
     std::mutex join_mutex_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <concepts>
 #include <exception>
 #include <memory>
 #include <new>
@@ -15,35 +16,45 @@
 
 #include "base/heap.h"
 #include "executor/detail/shared_state.h"
+#include "executor/detail/worker_protocol.h"
+#include "executor/errors.h"
 #include "interp/interpreter.h"
 #include "interp/value.h"
 
 namespace isolates::detail {
 
-class WorkerProcess;
-
-/// The base of a task body that runs on a process worker too: it has
-/// `operator()(WorkerProcess&)` beside `operator()(Interpreter&)` (both through the same calls).
-/// A body without it (a user's C++ callable) runs on sub-interpreter workers only.
-struct RunsInProcess {};
-
-/// A body made of one generic callable `f(auto& in)` that runs on either kind of worker.
-template <class F> struct OnEitherWorker : RunsInProcess {
-    explicit OnEitherWorker(F function) : f(std::move(function)) {}
-    F f;
-    decltype(auto) operator()(Interpreter& in) { return f(in); }
-    decltype(auto) operator()(WorkerProcess& process) { return f(process); }
+/// A body that runs on a process worker as one request: beside `operator()(Interpreter&)` it has
+/// `worker_protocol::Request request() const` (what the worker process runs) and
+/// `result(worker_protocol::Reply&&)`, which returns the task's value or throws the reply's error.
+template <class Body>
+concept SentToProcess = requires(const Body& body, Body& mutable_body, worker_protocol::Reply reply) {
+    { body.request() } -> std::same_as<worker_protocol::Request>;
+    mutable_body.result(std::move(reply));
 };
-template <class F> OnEitherWorker(F) -> OnEitherWorker<F>;
+
+/// The base of a body that needs no interpreter at all (post() jobs): `operator()()`, which a
+/// process worker's own thread runs.
+struct RunsOnHost {};
+
+/// Whether a process worker can run a task with this body.
+template <class Body>
+inline constexpr bool runs_in_process_v = SentToProcess<Body> || std::is_base_of_v<RunsOnHost, Body>;
 
 class Task {
 public:
     /// Runs on a worker thread with `in` owned by it; resolves the state with the result or the
     /// exception. Never throws.
     virtual void run(Interpreter& in) noexcept = 0;
-    /// run() on a process worker; a body that cannot (not RunsInProcess) fails with UsageError.
-    virtual void run(WorkerProcess& process) noexcept = 0;
-    /// Whether run(WorkerProcess&) can run the body.
+    /// Process workers: the request of a SentToProcess body into `request`, true; false for a
+    /// body that run_on_host() runs instead.
+    virtual bool make_request(worker_protocol::Request& request) const = 0;
+    /// Process workers: resolves the state from the reply to make_request()'s request (a reply
+    /// made up here carries the error of a request that never got one). Never throws.
+    virtual void finish(worker_protocol::Reply&& reply) noexcept = 0;
+    /// Process workers: runs a RunsOnHost body on this thread; any other body that is not
+    /// SentToProcess (a C++ callable) fails with UsageError. Never throws.
+    virtual void run_on_host() noexcept = 0;
+    /// Whether a process worker can run the body (SentToProcess or RunsOnHost).
     virtual bool runs_in_process() const noexcept = 0;
     virtual StateBase& state() noexcept = 0;
     virtual std::shared_ptr<StateBase> shared_state() const = 0;
@@ -81,15 +92,33 @@ public:
     void run(Interpreter& in) noexcept override {
         unreported = resolve_with(state_, [&]() -> T { return (*body_)(in); });
     }
-    void run(WorkerProcess& process) noexcept override {
-        if constexpr (std::is_base_of_v<RunsInProcess, Body>) {
-            unreported = resolve_with(state_, [&]() -> T { return (*body_)(process); });
+    bool make_request(worker_protocol::Request& request) const override {
+        if constexpr (SentToProcess<Body>) {
+            request = body_->request();
+            return true;
         } else {
-            (void)process;
+            (void)request;
+            return false;
+        }
+    }
+    void finish(worker_protocol::Reply&& reply) noexcept override {
+        if constexpr (SentToProcess<Body>) {
+            unreported = resolve_with(state_, [&]() -> T { return body_->result(std::move(reply)); });
+        } else {
+            unreported = resolve_with(state_, [&]() -> T {
+                if (reply.error) std::rethrow_exception(reply.error);
+                throw UsageError("a reply for a task that sends no request");
+            });
+        }
+    }
+    void run_on_host() noexcept override {
+        if constexpr (std::is_base_of_v<RunsOnHost, Body>) {
+            unreported = resolve_with(state_, [&]() -> T { return (*body_)(); });
+        } else {
             unreported = resolve_with(state_, []() -> T { throw_cannot_run_in_process(); });
         }
     }
-    bool runs_in_process() const noexcept override { return std::is_base_of_v<RunsInProcess, Body>; }
+    bool runs_in_process() const noexcept override { return runs_in_process_v<Body>; }
     StateBase& state() noexcept override { return state_; }
     std::shared_ptr<StateBase> shared_state() const override {
         return std::shared_ptr<StateBase>(self_, const_cast<SharedState<T>*>(&state_));

@@ -41,26 +41,13 @@ void Worker::join() {
 }
 
 void Worker::stop_running(StateBase& state) noexcept {
-    // Held (see Runner): the task still runs or has only just ended, so interpreter_ (process_)
-    // is the one it runs in, and a late delivery is discarded when the call has ended.
-    if (process_) {
-        process_->interrupt();
-        const auto now = Clock::now();
-        bool kill = false;
-        {
-            std::lock_guard lock(running_mutex_);
-            if (&state != running_.get()) return;
-            if (first_stop_ == Clock::time_point{}) first_stop_ = now;
-            // Code blocked in C never sees the interrupt: only the process's end stops it.
-            kill = now - first_stop_ >= pool_.options.kill_after;
-        }
-        if (kill) process_->kill();
-    } else {
-        try {
-            interpreter_->interrupt(stop_exception);
-        } catch (...) {
-            // interrupt() only throws for a bad exception name, and ours is built in.
-        }
+    if (in_process_) return stop_in_process(state);
+    // Held (see Runner): the task still runs or has only just ended, so interpreter_ is the one
+    // it runs in, and a late delivery is discarded when the call has ended.
+    try {
+        interpreter_->interrupt(stop_exception);
+    } catch (...) {
+        // interrupt() only throws for a bad exception name, and ours is built in.
     }
     // Interrupt again later while the task still runs: the interrupt may land between its Python
     // calls (a C++ task), or the Python code may catch it.
@@ -76,12 +63,13 @@ void Worker::stop_running(StateBase& state) noexcept {
 }
 
 void Worker::cancel_running() {
-    std::shared_ptr<StateBase> state;
+    std::vector<std::shared_ptr<StateBase>> states;
     {
         std::lock_guard lock(running_mutex_);
-        state = running_;
+        if (running_) states.push_back(running_);
+        for (const auto& request : in_flight_) states.push_back(request.state);
     }
-    if (state) state->cancel();
+    for (const auto& state : states) state->cancel();
 }
 
 bool Worker::make_interpreter() {
@@ -125,20 +113,45 @@ void Worker::main() {
     thread_id_.store(static_cast<int>(::gettid()), std::memory_order_relaxed);
     if (!make_interpreter()) return;
     pool_.lifecycle.worker_started();
+    if (in_process_) {
+        serve_process();
+        process_.reset(); // on this thread, as CPython requires
+        return;
+    }
     const auto stop = [&] { return pool_.lifecycle.stopping() || pool_.lifecycle.broken(); };
     while (!pool_.lifecycle.broken()) {
         if (Task* task = pool_.queues.take_or_sleep(index_, stop)) {
             execute(task);
-            if (!interpreter_ && !process_) break; // could not be replaced: the pool is broken
+            if (!interpreter_) break; // could not be replaced: the pool is broken
         } else if (stop()) {
             break; // nothing queued: a stopping pool runs every task queued before it stopped
         }
     }
     interpreter_.reset(); // on this thread, as CPython requires
-    process_.reset();
 }
 
 bool Worker::healthy() { return process_ ? process_->healthy() : interpreter_->healthy(); }
+
+std::string Worker::start_timeout(Task& task) {
+    if (task.timeout.count() <= 0) return {};
+    const std::string name = task.name();
+    std::string what = (name.empty() ? std::string("task") : name) + " timed out after " +
+                       format_duration(task.timeout);
+    pool_.timer.schedule(Clock::now() + task.timeout, task.shared_state(), Timer::Kind::timeout,
+                         std::make_exception_ptr(TimeoutError(what)));
+    return what;
+}
+
+void Worker::task_done(Task& task, Clock::time_point start, const std::string& timeout_what) {
+    StateBase& state = task.state();
+    if (state.outcome() == Outcome::timed_out) pool_.timeouts.record(timeout_what, task.unreported);
+    state.end_running();
+    wait_until_released(); // no stop of this task reaches the next one
+    busy_ns_.fetch_add(static_cast<std::uint64_t>(
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start)
+                               .count()),
+                       std::memory_order_relaxed);
+}
 
 void Worker::execute(Task* raw) {
     std::unique_ptr<Task> task(raw);
@@ -151,26 +164,10 @@ void Worker::execute(Task* raw) {
     }
     if (state.begin_running(this)) {
         current_ = &state;
-        std::string timeout_what; // the TimeoutError's message, when the task has a timeout
-        if (task->timeout.count() > 0) {
-            const std::string name = task->name();
-            timeout_what = (name.empty() ? std::string("task") : name) + " timed out after " +
-                           format_duration(task->timeout);
-            pool_.timer.schedule(Clock::now() + task->timeout, task->shared_state(),
-                                 Timer::Kind::timeout,
-                                 std::make_exception_ptr(TimeoutError(timeout_what)));
-        }
+        const std::string timeout_what = start_timeout(*task);
         const auto start = Clock::now();
-        if (process_) task->run(*process_);
-        else task->run(*interpreter_);
-        if (state.outcome() == Outcome::timed_out)
-            pool_.timeouts.record(timeout_what, task->unreported);
-        state.end_running();
-        wait_until_released(); // no stop of this task reaches the next one
-        busy_ns_.fetch_add(static_cast<std::uint64_t>(
-                               std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   Clock::now() - start).count()),
-                           std::memory_order_relaxed);
+        task->run(*interpreter_);
+        task_done(*task, start, timeout_what);
         current_ = nullptr;
     }
     {
@@ -178,10 +175,8 @@ void Worker::execute(Task* raw) {
         running_.reset();
     }
     task.reset();
-    // A process that died (or was killed) is replaced whatever replace_unhealthy says.
-    if ((pool_.options.replace_unhealthy || process_) && !healthy()) {
+    if (pool_.options.replace_unhealthy && !healthy()) {
         interpreter_.reset();
-        process_.reset();
         pool_.counters.replaced_interpreters.fetch_add(1, std::memory_order_relaxed);
         make_interpreter();
     }

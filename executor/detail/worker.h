@@ -3,16 +3,22 @@
 // destroys, or (process workers) the worker process it starts and drives. It takes tasks from
 // the pool's queues, runs them, stops the one running when asked (cancel, timeout, shutdown; a
 // process that goes on past Options::kill_after is killed), and replaces its interpreter or
-// process when a task broke it.
+// process when a task broke it. A process worker keeps several short tasks in flight
+// (worker_pipeline.cpp).
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "executor/detail/shared_state.h"
+#include "executor/detail/task.h"
 #include "executor/interpreter_pool_executor.h"
 
 namespace isolates::detail {
@@ -52,6 +58,8 @@ public:
     static Worker* current() noexcept;
 
 private:
+    using Clock = std::chrono::steady_clock;
+
     void main();
     /// Makes and initialises the interpreter (or starts the worker process); on failure breaks
     /// the pool and returns false.
@@ -59,6 +67,39 @@ private:
     /// Whether what runs tasks is still fit to (checks after each task).
     bool healthy();
     void execute(Task* raw);
+    /// Starts the timeout of `task` (if it has one) now; its TimeoutError's message.
+    std::string start_timeout(Task& task);
+    /// After a task: its time, and a timeout's report.
+    void task_done(Task& task, Clock::time_point start, const std::string& timeout_what);
+
+    // Process workers (worker_pipeline.cpp).
+    /// A request sent to the worker process and not yet answered.
+    struct InFlight {
+        std::unique_ptr<Task> task;
+        std::shared_ptr<StateBase> state;
+        std::uint64_t seq = 0;
+        Clock::time_point sent;
+        std::string timeout_what;            // its TimeoutError's message, if it has a timeout
+        Clock::time_point first_stop{};      // guarded by running_mutex_; {} until stopped
+        std::chrono::milliseconds backoff{1}; // guarded by running_mutex_
+    };
+    /// The loop of a process worker.
+    void serve_process();
+    /// Sends what the backlog and the queues hold, as far as the window allows.
+    void send_more();
+    /// Sends `task` (or runs it, a host job); false when it has to wait (it is back in the
+    /// backlog) or the process has gone.
+    bool start(std::unique_ptr<Task> task);
+    /// Takes the next reply and resolves its task; handles the end of the process.
+    void receive_one();
+    /// The process ended: fails the task it ran, keeps the others for its replacement.
+    void process_ended();
+    /// Replaces the process (after every task in flight has been dealt with).
+    void replace_process();
+    /// Interrupts (and past kill_after kills) the process's run of `state`'s task.
+    void stop_in_process(StateBase& state) noexcept;
+    /// Whether another queued task may be sent ahead now.
+    bool may_send_ahead() const;
 
     InterpreterPoolExecutor::Impl& pool_;
     const std::size_t index_;
@@ -74,6 +115,15 @@ private:
     std::chrono::steady_clock::time_point first_stop_{}; // guarded by running_mutex_; {} if none
     std::atomic<std::uint64_t> busy_ns_{0};
     std::atomic<int> thread_id_{0}; // relaxed: read only to name the thread in a message
+
+    // Process workers, thread_ only unless marked.
+    std::deque<InFlight> in_flight_; // oldest first; changed under running_mutex_
+    std::deque<std::unique_ptr<Task>> backlog_; // taken, not sent yet (or put back)
+    std::vector<std::unique_ptr<Task>> resend_; // sent, never started: for the next process
+    std::size_t window_ = 1;    // requests in flight at most now (1 + tasks sent ahead)
+    bool barrier_ = false;      // a task with a timeout is in flight: nothing goes behind it
+    bool replace_ = false;      // a reply said the interpreter is broken
+    Clock::time_point last_reply_{};
 };
 
 } // namespace isolates::detail

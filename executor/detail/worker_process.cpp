@@ -12,12 +12,15 @@ using Clock = std::chrono::steady_clock;
 
 WorkerProcess::WorkerProcess(const Options& options)
     : link_(ShmLink::create(options.ring_bytes)),
-      process_(options.executable, {"--isolates-worker", link_.name()}) {
+      process_(options.executable, {"--isolates-worker", link_.name()}),
+      // Requests queued behind others stay small enough that all of them fit in the ring at
+      // once: the host never blocks sending while the worker blocks sending it a reply.
+      pipelined_frame_limit_(link_.to_worker().capacity() / (2 * ShmLink::skip_slots)) {
     Request init;
     init.op = Op::init;
     init.text = options.init_source;
     init.args = worker_protocol::pack(options.init);
-    Reply reply = round_trip(init, Clock::now() + options.start_timeout);
+    Reply reply = start(init, Clock::now() + options.start_timeout);
     if (reply.error) std::rethrow_exception(reply.error);
 }
 
@@ -41,7 +44,60 @@ RingWait WorkerProcess::wait_while_alive(Clock::time_point deadline) {
     return wait;
 }
 
-void WorkerProcess::died(std::string_view while_doing) {
+Reply WorkerProcess::start(Request& init, Clock::time_point deadline) {
+    init.seq = next_seq_++;
+    encode(init, frame_);
+    Reply reply;
+    if (link_.to_worker().send(frame_, wait_while_alive(deadline)) == RingStatus::ok &&
+        link_.to_host().receive(frame_, wait_while_alive(deadline)) == RingStatus::ok) {
+        try {
+            reply = worker_protocol::decode_reply(frame_);
+            if (reply.seq == init.seq) {
+                sent_.store(init.seq);
+                answered_.store(init.seq);
+                return reply;
+            }
+            failure_ = "after a reply to another request";
+        } catch (const ConversionError& e) {
+            failure_ = std::string("after a malformed reply (") + e.what() + ")";
+        }
+    }
+    if (failure_.empty()) failure_ = "while it started";
+    throw WorkerProcessError(end_message());
+}
+
+WorkerProcess::Sent WorkerProcess::send(Request& request, bool behind_others) {
+    if (killed_.load() || !process_.running()) return Sent::gone;
+    request.seq = next_seq_;
+    request.ack = answered_.load(std::memory_order_relaxed);
+    encode(request, frame_); // throws ConversionError for what cannot cross: nothing sent
+    if (behind_others && frame_.size() > pipelined_frame_limit_) return Sent::later;
+    ++next_seq_;
+    sent_.store(request.seq); // before it can run: interrupt() must find it in flight
+    if (link_.to_worker().send(frame_, wait_while_alive()) != RingStatus::ok) return Sent::gone;
+    return Sent::sent;
+}
+
+bool WorkerProcess::receive(Reply& reply) {
+    if (link_.to_host().receive(frame_, wait_while_alive()) != RingStatus::ok) return false;
+    try {
+        reply = worker_protocol::decode_reply(frame_);
+    } catch (const ConversionError& e) {
+        failure_ = std::string("after a malformed reply (") + e.what() + ")";
+        kill();
+        return false;
+    }
+    if (reply.seq != answered_.load() + 1) {
+        failure_ = "after a reply to another request";
+        kill();
+        return false;
+    }
+    answered_.store(reply.seq);
+    healthy_ = reply.healthy;
+    return true;
+}
+
+std::string WorkerProcess::end_message() {
     killed_.store(true);
     link_.to_worker().close();
     link_.to_host().close();
@@ -50,88 +106,16 @@ void WorkerProcess::died(std::string_view while_doing) {
         process_.wait_for(std::chrono::seconds(5));
     }
     const std::string how = process_.describe_end();
-    throw WorkerProcessError("worker process " + std::to_string(process_.pid()) + " " +
-                             (how.empty() ? std::string("stopped answering") : how) + " " +
-                             std::string(while_doing));
+    return "worker process " + std::to_string(process_.pid()) + " " +
+           (how.empty() ? std::string("stopped answering") : how) + " " +
+           (failure_.empty() ? std::string("before it replied") : failure_);
 }
 
-Reply WorkerProcess::round_trip(Request& request, Clock::time_point deadline) {
-    const std::string_view doing = request.op == Op::init ? "while it started" : "before it replied";
-    if (killed_.load() || !process_.running()) died(doing);
-    request.seq = next_seq_++;
-    encode(request, frame_); // throws ConversionError for what cannot cross: nothing sent
-    in_flight_.store(request.seq);
-    struct Clear {
-        std::atomic<std::uint64_t>& in_flight;
-        ~Clear() { in_flight.store(0); }
-    } clear{in_flight_};
-    if (link_.to_worker().send(frame_, wait_while_alive(deadline)) != RingStatus::ok) died(doing);
-    if (link_.to_host().receive(frame_, wait_while_alive(deadline)) != RingStatus::ok) died(doing);
-    Reply reply;
-    try {
-        reply = worker_protocol::decode_reply(frame_);
-    } catch (const ConversionError& e) {
-        process_.kill();
-        died(std::string("after a malformed reply (") + e.what() + ")");
-    }
-    if (reply.seq != request.seq) {
-        process_.kill();
-        died("after a reply to another request");
-    }
-    healthy_ = reply.healthy;
-    return reply;
-}
+bool WorkerProcess::healthy() { return healthy_ && !killed_.load() && process_.running(); }
 
-namespace {
-Request call_request(Op op, std::string_view target, std::span<const Value> args,
-                     std::span<const std::pair<std::string, Value>> kwargs) {
-    Request request;
-    request.op = op;
-    request.text = target;
-    request.args.assign(args.begin(), args.end());
-    request.kwargs.assign(kwargs.begin(), kwargs.end());
-    return request;
-}
-} // namespace
-
-Value WorkerProcess::call_with(std::string_view target, std::span<const Value> args,
-                               std::span<const std::pair<std::string, Value>> kwargs) {
-    Request request = call_request(Op::call, target, args, kwargs);
-    Reply reply = round_trip(request);
-    if (reply.error) std::rethrow_exception(reply.error);
-    return std::move(reply.value);
-}
-
-void WorkerProcess::call_void(std::string_view target, std::span<const Value> args,
-                              std::span<const std::pair<std::string, Value>> kwargs) {
-    Request request = call_request(Op::call_void, target, args, kwargs);
-    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
-}
-
-Interpreter::EachResult WorkerProcess::call_each(std::string_view target, std::span<const Value> items,
-                                                 bool unpack) {
-    Request request = call_request(Op::call_each, target, items, {});
-    request.flag = unpack;
-    Reply reply = round_trip(request);
-    // None: the call itself failed (the target cannot be resolved); a tuple: the items' results
-    // before the failing item, if one failed.
-    if (reply.value.is_none() && reply.error) std::rethrow_exception(reply.error);
-    return {std::move(reply.value), reply.error};
-}
-
-void WorkerProcess::exec(std::string_view source) {
-    Request request = call_request(Op::exec, source, {}, {});
-    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
-}
-
-void WorkerProcess::import_module(std::string_view name) {
-    Request request = call_request(Op::import_module, name, {}, {});
-    if (Reply reply = round_trip(request); reply.error) std::rethrow_exception(reply.error);
-}
-
-bool WorkerProcess::interrupt() noexcept {
-    const std::uint64_t seq = in_flight_.load();
-    if (seq == 0) return false;
+bool WorkerProcess::interrupt(std::uint64_t seq) noexcept {
+    if (seq == 0 || seq <= answered_.load() || seq > sent_.load()) return false;
+    link_.skip_slot(seq).store(seq);
     link_.control().store(worker_protocol::interrupt_word(seq, interrupts_.fetch_add(1) + 1));
     base::futex_wake(link_.control(), 1, /*shared=*/true);
     return true;
@@ -144,7 +128,5 @@ void WorkerProcess::kill() noexcept {
     link_.to_worker().close();
     link_.to_host().close();
 }
-
-bool WorkerProcess::healthy() { return healthy_ && !killed_.load() && process_.running(); }
 
 } // namespace isolates::detail

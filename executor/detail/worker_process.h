@@ -1,9 +1,9 @@
 #pragma once
 // WorkerProcess: the host's side of one process worker. It starts the worker executable, which
 // embeds this same libpython and runs what it is sent in its main interpreter (where extensions
-// that refuse sub-interpreters load), and talks to it through a shared-memory link: one request
-// frame out, one reply frame back. Its calls have Interpreter's names and signatures, so a task
-// body runs on either kind of worker.
+// that refuse sub-interpreters load), and talks to it through a shared-memory link: request
+// frames out, reply frames back, in order. Several requests may be in flight at once (the pool
+// worker sends short tasks ahead so the process never waits for the host between them).
 
 #include <sys/types.h>
 
@@ -45,44 +45,54 @@ public:
     WorkerProcess(const WorkerProcess&) = delete;
     WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-    // One thread (the pool worker's) makes these calls, one at a time. Each throws what the
-    // worker's Interpreter threw (rebuilt: PythonError with its traceback, NotShareableError,
-    // ...), ConversionError when an argument cannot cross processes, WorkerProcessError when
-    // the process died (or was killed) before it replied.
-    Value call_with(std::string_view target, std::span<const Value> args,
-                    std::span<const std::pair<std::string, Value>> kwargs = {});
-    void call_void(std::string_view target, std::span<const Value> args,
-                   std::span<const std::pair<std::string, Value>> kwargs = {});
-    Interpreter::EachResult call_each(std::string_view target, std::span<const Value> items,
-                                      bool unpack = false);
-    void exec(std::string_view source);
-    void import_module(std::string_view name);
+    // The pool worker's thread only.
 
-    /// Any thread: asks the worker to raise KeyboardInterrupt in the call it runs for us now;
-    /// false when no call is in flight. Code blocked in C sees it only on return.
-    bool interrupt() noexcept;
-    /// Any thread: kills the process now (SIGKILL); the call in flight fails with
-    /// WorkerProcessError, and so does every later one.
-    void kill() noexcept;
-    /// The pool worker's thread: whether the process still runs and its interpreter, as its
-    /// last reply said, can run the next task.
+    enum class Sent {
+        sent,  ///< on its way; its reply comes in order
+        later, ///< too large to queue behind the requests in flight: send it when none are
+        gone,  ///< the process has ended (or was killed): nothing sent
+    };
+    /// Numbers (seq), acknowledges the replies received so far (ack), encodes and sends
+    /// `request`. `behind_others`: requests are in flight. Throws ConversionError when an
+    /// argument cannot cross processes (nothing sent).
+    Sent send(worker_protocol::Request& request, bool behind_others);
+    /// The seq the next send() gives its request.
+    std::uint64_t next_seq() const noexcept { return next_seq_; }
+    /// The reply to the oldest request in flight, waiting while the process runs. False when the
+    /// process ended (or was killed, or sent a malformed reply) and no reply is left: then
+    /// end_message() says how.
+    bool receive(worker_protocol::Reply& reply);
+    /// "worker process 123 was killed by signal 9 (SIGKILL)" (after receive() returned false):
+    /// for the error of the request it was running. Waits a moment for the process to end.
+    std::string end_message();
+    /// Whether the process still runs and its last reply said its interpreter can run more.
     bool healthy();
+
+    /// Any thread: asks that request `seq` stop: not started if the worker has not reached it,
+    /// else interrupted (KeyboardInterrupt; code blocked in C sees it only on return). False
+    /// when `seq` is not in flight.
+    bool interrupt(std::uint64_t seq) noexcept;
+    /// Any thread: kills the process now (SIGKILL); receive() then returns the replies already
+    /// sent, and false after them.
+    void kill() noexcept;
     pid_t pid() const noexcept { return process_.pid(); }
 
 private:
-    worker_protocol::Reply round_trip(worker_protocol::Request& request,
-                                      std::chrono::steady_clock::time_point deadline =
-                                          std::chrono::steady_clock::time_point::max());
-    [[noreturn]] void died(std::string_view while_doing);
-    RingWait wait_while_alive(std::chrono::steady_clock::time_point deadline);
+    /// The init request's round trip (the constructor); throws WorkerProcessError on death.
+    worker_protocol::Reply start(worker_protocol::Request& init, std::chrono::steady_clock::time_point deadline);
+    RingWait wait_while_alive(std::chrono::steady_clock::time_point deadline =
+                                  std::chrono::steady_clock::time_point::max());
 
     ShmLink link_;
     SpawnedProcess process_;
     std::vector<std::byte> frame_;
+    std::size_t pipelined_frame_limit_; // larger requests go only when none are in flight
     std::uint64_t next_seq_ = 1;
-    std::atomic<std::uint64_t> in_flight_{0}; // seq of the request awaiting its reply, else 0
+    std::atomic<std::uint64_t> sent_{0};     // the last seq sent
+    std::atomic<std::uint64_t> answered_{0}; // the last seq whose reply was received
     std::atomic<std::uint32_t> interrupts_{0};
     std::atomic<bool> killed_{false};
+    std::string failure_; // why receive() gave up on a live process (a malformed reply)
     bool healthy_ = true;
 };
 

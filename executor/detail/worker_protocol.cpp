@@ -89,6 +89,21 @@ InitArgs unpack_init(std::span<const Value> args) {
     return {strings_of(args[0]), std::string(args[1].as_str()), strings_of(args[2]), strings_of(args[3])};
 }
 
+Request make_request(Op op, std::string_view text, std::span<const Value> args,
+                     std::span<const std::pair<std::string, Value>> kwargs) {
+    Request request;
+    request.op = op;
+    request.text = text;
+    request.args.assign(args.begin(), args.end());
+    request.kwargs.assign(kwargs.begin(), kwargs.end());
+    return request;
+}
+
+Value value_or_throw(Reply&& reply) {
+    if (reply.error) std::rethrow_exception(reply.error);
+    return std::move(reply.value);
+}
+
 void encode(const Request& request, std::vector<std::byte>& frame) {
     std::vector<Value> kwargs;
     kwargs.reserve(request.kwargs.size());
@@ -97,14 +112,15 @@ void encode(const Request& request, std::vector<std::byte>& frame) {
     encode_into(Value::tuple({Value::integer(static_cast<std::int64_t>(request.op)),
                               Value::integer(static_cast<std::int64_t>(request.seq)),
                               Value::str(request.text), Value::tuple(request.args),
-                              Value::tuple(std::move(kwargs)), Value::boolean(request.flag)}),
+                              Value::tuple(std::move(kwargs)), Value::boolean(request.flag),
+                              Value::integer(static_cast<std::int64_t>(request.ack))}),
                 frame);
 }
 
 Request decode_request(std::span<const std::byte> frame) {
     Value tuple = wire::decode(frame);
     Request request;
-    const std::int64_t op = field(tuple, 0, 6).as_int64();
+    const std::int64_t op = field(tuple, 0, 7).as_int64();
     if (op < static_cast<std::int64_t>(Op::init) || op > static_cast<std::int64_t>(Op::exit))
         throw ConversionError("worker protocol: unknown request " + std::to_string(op));
     request.op = static_cast<Op>(op);
@@ -114,6 +130,7 @@ Request decode_request(std::span<const std::byte> frame) {
     for (const Value& pair : tuple[4].items())
         request.kwargs.emplace_back(std::string(field(pair, 0, 2).as_str()), pair[1]);
     request.flag = tuple[5].as_bool();
+    request.ack = static_cast<std::uint64_t>(tuple[6].as_int64());
     return request;
 }
 
@@ -121,7 +138,7 @@ void encode(const Reply& reply, std::vector<std::byte>& frame) {
     const auto encode_with = [&](const Value& value, const std::exception_ptr& error) {
         encode_into(Value::tuple({Value::integer(static_cast<std::int64_t>(reply.seq)), value,
                                   error ? error_value(error) : Value::none(),
-                                  Value::boolean(reply.healthy)}),
+                                  Value::boolean(reply.healthy), Value::boolean(reply.ran)}),
                     frame);
     };
     try {
@@ -137,10 +154,11 @@ void encode(const Reply& reply, std::vector<std::byte>& frame) {
 Reply decode_reply(std::span<const std::byte> frame) {
     Value tuple = wire::decode(frame);
     Reply reply;
-    reply.seq = static_cast<std::uint64_t>(field(tuple, 0, 4).as_int64());
+    reply.seq = static_cast<std::uint64_t>(field(tuple, 0, 5).as_int64());
     reply.value = tuple[1];
     if (!tuple[2].is_none()) reply.error = error_of(tuple[2]);
     reply.healthy = tuple[3].as_bool();
+    reply.ran = tuple[4].as_bool();
     return reply;
 }
 

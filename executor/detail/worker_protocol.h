@@ -1,15 +1,17 @@
 #pragma once
 // What a pool and one of its worker processes say to each other: requests (host -> worker) and
 // replies (worker -> host), each one wire-format frame holding a tuple of Values. Written once
-// here for both sides. The host sends a request and waits for its reply before it sends the next,
-// so a reply's Values (shared-memory SharedBuffers among them) stay alive in the worker until the
-// host's next request: by then the host has mapped what it needed.
+// here for both sides. The host may send several requests before their replies come (the worker
+// runs them in order, one reply each, in order). A reply's Values (shared-memory SharedBuffers
+// among them) stay alive in the worker until a later request's `ack` says the host decoded it:
+// by then the host has mapped what it needed.
 
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,7 @@ struct Request {
     std::vector<Value> args;
     std::vector<std::pair<std::string, Value>> kwargs;
     bool flag = false;     // call_each: unpack
+    std::uint64_t ack = 0; // the host has decoded every reply up to this seq
 };
 
 /// Op::init's arguments, as they travel in Request::args.
@@ -57,7 +60,14 @@ struct Reply {
     Value value;                 // call: the result; call_each: the results before a failure (tuple)
     std::exception_ptr error;    // the request's failure, or call_each's item failure; nullptr if none
     bool healthy = true;         // the worker's interpreter is still fit for the next task
+    bool ran = true;             // false: not started (skipped as cancelled, or after !healthy)
 };
+
+/// A request for `op` on `text` with these arguments.
+Request make_request(Op op, std::string_view text, std::span<const Value> args = {},
+                     std::span<const std::pair<std::string, Value>> kwargs = {});
+/// The reply's value; its error thrown if it has one.
+Value value_or_throw(Reply&& reply);
 
 /// Encodes `request` into `frame` (cleared first; its capacity is reused). Throws
 /// ConversionError when an argument cannot cross processes (a channel handle).
