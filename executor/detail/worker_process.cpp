@@ -97,10 +97,15 @@ bool WorkerProcess::receive(Reply& reply) {
     return true;
 }
 
-std::string WorkerProcess::end_message() {
+void WorkerProcess::give_up() noexcept {
     killed_.store(true);
+    // Wakes the pool worker's thread if it sleeps in the rings.
     link_.to_worker().close();
     link_.to_host().close();
+}
+
+std::string WorkerProcess::end_message() {
+    give_up();
     if (!process_.wait_for(std::chrono::milliseconds(200))) {
         process_.kill();
         process_.wait_for(std::chrono::seconds(5));
@@ -122,11 +127,8 @@ bool WorkerProcess::interrupt(std::uint64_t seq) noexcept {
 }
 
 void WorkerProcess::kill() noexcept {
-    killed_.store(true);
     process_.kill();
-    // Wakes the pool worker's thread if it sleeps in the rings.
-    link_.to_worker().close();
-    link_.to_host().close();
+    give_up();
 }
 
 } // namespace isolates::detail

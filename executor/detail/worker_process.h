@@ -80,6 +80,8 @@ public:
 private:
     /// The init request's round trip (the constructor); throws WorkerProcessError on death.
     worker_protocol::Reply start(worker_protocol::Request& init, std::chrono::steady_clock::time_point deadline);
+    /// No more requests or replies: closes both rings (waking a wait in them).
+    void give_up() noexcept;
     RingWait wait_while_alive(std::chrono::steady_clock::time_point deadline =
                                   std::chrono::steady_clock::time_point::max());
 
