@@ -68,6 +68,23 @@ bool sent_ahead(InterpreterPoolExecutor& pool, std::size_t queued) {
     return false;
 }
 
+/// A stream of short tasks, then `head` (a long one), then `records` tasks record(0 ..) that the
+/// worker sends ahead behind `head` while it runs.
+struct Burst {
+    std::int64_t pid_before = 0; // the process that ran the short tasks
+    Future<Value> head;
+    std::vector<Future<Value>> behind;
+};
+Burst burst(InterpreterPoolExecutor& pool, const std::string& head, double seconds, int records) {
+    Burst burst;
+    auto before = short_tasks(pool);
+    burst.head = pool.submit(head, seconds);
+    for (int k = 0; k < records; ++k) burst.behind.push_back(pool.submit("__main__:record", k));
+    wait_all(before);
+    burst.pid_before = before.back().get().as_int64();
+    return burst;
+}
+
 std::vector<std::int64_t> ints_of(const Value& tuple) {
     std::vector<std::int64_t> ints;
     for (const Value& item : tuple.items()) ints.push_back(item.as_int64());
@@ -80,19 +97,10 @@ TEST_SUITE("ProcessPipeline") {
 
 TEST_CASE("ProcessPipeline.tasks_sent_behind_a_crash_run_once_in_order_on_the_replacement" * doctest::timeout(120)) {
     InterpreterPoolExecutor pool(pipeline_options(1));
-    auto before = short_tasks(pool);
-    auto crash = pool.submit("__main__:crash_after", 0.3);
-    std::vector<Future<Value>> behind;
-    for (int k = 0; k < 20; ++k) behind.push_back(pool.submit("__main__:record", k));
-    wait_all(before);
-    const std::int64_t first_pid = before.back().get().as_int64();
+    Burst crash = burst(pool, "__main__:crash_after", 0.3, 20);
     CHECK(sent_ahead(pool, 20));
-    CHECK_THROWS_WITH_AS(crash.get(), doctest::Contains("exited with status 7"), WorkerProcessError);
-    std::int64_t second_pid = 0;
-    for (auto& future : behind) {
-        second_pid = future.get().as_int64();
-        CHECK(second_pid != first_pid);
-    }
+    CHECK_THROWS_WITH_AS(crash.head.get(), doctest::Contains("exited with status 7"), WorkerProcessError);
+    for (auto& future : crash.behind) CHECK(future.get().as_int64() != crash.pid_before);
     // The replacement ran each exactly once, in submission order; the crashed one ran none.
     std::vector<std::int64_t> expected;
     for (int k = 0; k < 20; ++k) expected.push_back(k);
@@ -102,16 +110,13 @@ TEST_CASE("ProcessPipeline.tasks_sent_behind_a_crash_run_once_in_order_on_the_re
 
 TEST_CASE("ProcessPipeline.a_cancel_stops_a_task_sent_ahead_before_it_starts" * doctest::timeout(120)) {
     InterpreterPoolExecutor pool(pipeline_options(1));
-    auto before = short_tasks(pool);
-    auto slow = pool.submit("__main__:pid_after", 0.3);
-    std::vector<Future<Value>> behind;
-    for (int k = 0; k < 10; ++k) behind.push_back(pool.submit("__main__:record", k));
-    wait_all(before);
+    Burst slow = burst(pool, "__main__:pid_after", 0.3, 10);
+    auto& behind = slow.behind;
     REQUIRE(sent_ahead(pool, 10));
     CHECK(behind[0].cancel());
     CHECK(behind[1].cancel());
     CHECK_THROWS_AS(behind[0].get(), CancelledError);
-    const std::int64_t pid = slow.get().as_int64();
+    const std::int64_t pid = slow.head.get().as_int64();
     for (int k = 2; k < 10; ++k) CHECK(behind[k].get().as_int64() == pid);
     // Skipped, not run: the process is the same one and never saw 0 or 1.
     CHECK(ints_of(pool.submit("__main__:log").get()) == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9});
