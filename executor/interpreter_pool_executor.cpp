@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "executor/detail/pool_impl.h"
+#include "executor/detail/worker_process.h"
 #include "executor/detail/worker_protocol.h"
 #include "interp/runtime.h"
 
@@ -31,10 +32,16 @@ std::size_t routed_count(const InterpreterPoolExecutor::Options& options) {
 }
 
 std::size_t worker_count(const InterpreterPoolExecutor::Options& options) {
-    if (options.process_prefetch > 62)
-        throw UsageError("InterpreterPoolExecutor: process_prefetch is at most 62, not " +
-                         std::to_string(options.process_prefetch));
     return first_kind_count(options) + routed_count(options);
+}
+
+/// `options`, once checked where no other function does.
+InterpreterPoolExecutor::Options checked(InterpreterPoolExecutor::Options options) {
+    if (options.process_prefetch > detail::max_process_prefetch)
+        throw UsageError("InterpreterPoolExecutor: process_prefetch is at most " +
+                         std::to_string(detail::max_process_prefetch) + ", not " +
+                         std::to_string(options.process_prefetch));
+    return options;
 }
 
 /// Whether a mixed pool sends `task` to a process worker: its target's module, or a package
@@ -131,7 +138,7 @@ std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl&
 // The workers exist (not started) before the pool registers with the Runtime, which may stop
 // it from then on; a pool without a Runtime throws here, before any thread starts.
 InterpreterPoolExecutor::Impl::Impl(Options options_in)
-    : options(std::move(options_in)),
+    : options(checked(std::move(options_in))),
       queues(worker_count(options), options.queue_bound, routed_count(options)),
       lifecycle(worker_count(options)), workers(make_workers(*this)),
       runtime_client("InterpreterPoolExecutor", [this] { return describe(); },

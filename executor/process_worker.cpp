@@ -153,6 +153,7 @@ int serve_link(detail::ShmLink& link) {
         // Replies sent and not yet acknowledged: their Values (shared-memory buffers) live until
         // the host says it decoded them.
         std::deque<Reply> unacknowledged;
+        bool healthy = status == 0 && in->healthy(); // as the last request left it
         while (status == 0) {
             if (link.to_worker().receive(frame, while_host_alive()) != detail::RingStatus::ok) break;
             Request request = detail::worker_protocol::decode_request(frame);
@@ -165,7 +166,7 @@ int serve_link(detail::ShmLink& link) {
                 serving.seq = request.seq;
             }
             // After `serving` names it, so a cancel that comes after this check interrupts it.
-            const bool skip = link.skip_slot(request.seq).load() == request.seq || !in->healthy();
+            const bool skip = link.skip_slot(request.seq).load() == request.seq || !healthy;
             Reply reply;
             if (skip) {
                 reply.seq = request.seq;
@@ -178,7 +179,7 @@ int serve_link(detail::ShmLink& link) {
                 serving.interpreter = nullptr;
                 serving.seq = 0;
             }
-            reply.healthy = in->healthy();
+            reply.healthy = healthy = in->healthy();
             detail::worker_protocol::encode(reply, frame);
             if (link.to_host().send(frame, while_host_alive()) != detail::RingStatus::ok) break;
             unacknowledged.push_back(std::move(reply));

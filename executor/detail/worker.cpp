@@ -130,8 +130,6 @@ void Worker::main() {
     interpreter_.reset(); // on this thread, as CPython requires
 }
 
-bool Worker::healthy() { return process_ ? process_->healthy() : interpreter_->healthy(); }
-
 std::string Worker::start_timeout(Task& task) {
     if (task.timeout.count() <= 0) return {};
     const std::string name = task.name();
@@ -155,31 +153,33 @@ void Worker::task_done(Task& task, Clock::time_point start, const std::string& t
 
 void Worker::execute(Task* raw) {
     std::unique_ptr<Task> task(raw);
-    StateBase& state = task->state();
-    {
-        std::lock_guard lock(running_mutex_);
-        running_ = task->shared_state();
-        retry_backoff_ = std::chrono::milliseconds(1);
-        first_stop_ = {};
-    }
-    if (state.begin_running(this)) {
-        current_ = &state;
-        const std::string timeout_what = start_timeout(*task);
-        const auto start = Clock::now();
-        task->run(*interpreter_);
-        task_done(*task, start, timeout_what);
-        current_ = nullptr;
-    }
-    {
-        std::lock_guard lock(running_mutex_);
-        running_.reset();
-    }
+    run_here(*task);
     task.reset();
-    if (pool_.options.replace_unhealthy && !healthy()) {
+    if (pool_.options.replace_unhealthy && !interpreter_->healthy()) {
         interpreter_.reset();
         pool_.counters.replaced_interpreters.fetch_add(1, std::memory_order_relaxed);
         make_interpreter();
     }
+}
+
+void Worker::run_here(Task& task) {
+    StateBase& state = task.state();
+    {
+        std::lock_guard lock(running_mutex_);
+        running_ = task.shared_state();
+        retry_backoff_ = std::chrono::milliseconds(1);
+    }
+    if (state.begin_running(this)) {
+        current_ = &state;
+        const std::string timeout_what = start_timeout(task);
+        const auto start = Clock::now();
+        if (interpreter_) task.run(*interpreter_);
+        else task.run_on_host();
+        task_done(task, start, timeout_what);
+        current_ = nullptr;
+    }
+    std::lock_guard lock(running_mutex_);
+    running_.reset();
 }
 
 } // namespace isolates::detail

@@ -64,9 +64,10 @@ private:
     /// Makes and initialises the interpreter (or starts the worker process); on failure breaks
     /// the pool and returns false.
     bool make_interpreter();
-    /// Whether what runs tasks is still fit to (checks after each task).
-    bool healthy();
     void execute(Task* raw);
+    /// Runs `task` on this thread (in the interpreter, or a process worker's host job): marks it
+    /// running, starts its timeout, resolves it.
+    void run_here(Task& task);
     /// Starts the timeout of `task` (if it has one) now; its TimeoutError's message.
     std::string start_timeout(Task& task);
     /// After a task: its time, and a timeout's report.
@@ -112,7 +113,6 @@ private:
     std::mutex running_mutex_;
     std::shared_ptr<StateBase> running_;         // the task running now; guarded by running_mutex_
     std::chrono::milliseconds retry_backoff_{1}; // guarded by running_mutex_
-    std::chrono::steady_clock::time_point first_stop_{}; // guarded by running_mutex_; {} if none
     std::atomic<std::uint64_t> busy_ns_{0};
     std::atomic<int> thread_id_{0}; // relaxed: read only to name the thread in a message
 

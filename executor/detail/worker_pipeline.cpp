@@ -77,19 +77,7 @@ bool Worker::start(std::unique_ptr<Task> task) {
         return false;
     }
     if (!sends) { // a host job, or a C++ callable that fails with UsageError
-        if (!state.begin_running(this)) return true;
-        {
-            std::lock_guard lock(running_mutex_);
-            running_ = task->shared_state();
-        }
-        current_ = &state;
-        const std::string timeout_what = start_timeout(*task);
-        const auto start = Clock::now();
-        task->run_on_host();
-        task_done(*task, start, timeout_what);
-        current_ = nullptr;
-        std::lock_guard lock(running_mutex_);
-        running_.reset();
+        run_here(*task);
         return true;
     }
     {

@@ -24,6 +24,10 @@
 
 namespace isolates::detail {
 
+/// Tasks a process worker may send ahead of the one running, at most: the requests in flight on
+/// a link stay fewer than its skip slots, so no two share one.
+inline constexpr std::size_t max_process_prefetch = ShmLink::skip_slots - 2;
+
 class WorkerProcess {
 public:
     struct Options {
