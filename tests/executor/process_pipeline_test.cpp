@@ -85,12 +85,6 @@ Burst burst(InterpreterPoolExecutor& pool, const std::string& head, double secon
     return burst;
 }
 
-std::vector<std::int64_t> ints_of(const Value& tuple) {
-    std::vector<std::int64_t> ints;
-    for (const Value& item : tuple.items()) ints.push_back(item.as_int64());
-    return ints;
-}
-
 } // namespace
 
 TEST_SUITE("ProcessPipeline") {
@@ -104,7 +98,7 @@ TEST_CASE("ProcessPipeline.tasks_sent_behind_a_crash_run_once_in_order_on_the_re
     // The replacement ran each exactly once, in submission order; the crashed one ran none.
     std::vector<std::int64_t> expected;
     for (int k = 0; k < 20; ++k) expected.push_back(k);
-    CHECK(ints_of(pool.submit("__main__:log").get()) == expected);
+    CHECK(pool.submit("__main__:log").get().as<std::vector<std::int64_t>>() == expected);
     CHECK(pool.stats().replaced_interpreters == 1);
 }
 
@@ -119,7 +113,7 @@ TEST_CASE("ProcessPipeline.a_cancel_stops_a_task_sent_ahead_before_it_starts" * 
     const std::int64_t pid = slow.head.get().as_int64();
     for (int k = 2; k < 10; ++k) CHECK(behind[k].get().as_int64() == pid);
     // Skipped, not run: the process is the same one and never saw 0 or 1.
-    CHECK(ints_of(pool.submit("__main__:log").get()) == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(pool.submit("__main__:log").get().as<std::vector<std::int64_t>>() == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9});
     CHECK(pool.stats().replaced_interpreters == 0);
 }
 
