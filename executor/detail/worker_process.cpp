@@ -46,22 +46,12 @@ RingWait WorkerProcess::wait_while_alive(Clock::time_point deadline) {
 
 Reply WorkerProcess::start(Request& init, Clock::time_point deadline) {
     init.seq = next_seq_++;
+    sent_.store(init.seq);
     encode(init, frame_);
     Reply reply;
     if (link_.to_worker().send(frame_, wait_while_alive(deadline)) == RingStatus::ok &&
-        link_.to_host().receive(frame_, wait_while_alive(deadline)) == RingStatus::ok) {
-        try {
-            reply = worker_protocol::decode_reply(frame_);
-            if (reply.seq == init.seq) {
-                sent_.store(init.seq);
-                answered_.store(init.seq);
-                return reply;
-            }
-            failure_ = "after a reply to another request";
-        } catch (const ConversionError& e) {
-            failure_ = std::string("after a malformed reply (") + e.what() + ")";
-        }
-    }
+        receive(reply, deadline))
+        return reply;
     if (failure_.empty()) failure_ = "while it started";
     throw WorkerProcessError(end_message());
 }
@@ -78,8 +68,8 @@ WorkerProcess::Sent WorkerProcess::send(Request& request, bool behind_others) {
     return Sent::sent;
 }
 
-bool WorkerProcess::receive(Reply& reply) {
-    if (link_.to_host().receive(frame_, wait_while_alive()) != RingStatus::ok) return false;
+bool WorkerProcess::receive(Reply& reply, Clock::time_point deadline) {
+    if (link_.to_host().receive(frame_, wait_while_alive(deadline)) != RingStatus::ok) return false;
     try {
         reply = worker_protocol::decode_reply(frame_);
     } catch (const ConversionError& e) {

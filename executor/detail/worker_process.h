@@ -62,10 +62,11 @@ public:
     Sent send(worker_protocol::Request& request, bool behind_others);
     /// The seq the next send() gives its request.
     std::uint64_t next_seq() const noexcept { return next_seq_; }
-    /// The reply to the oldest request in flight, waiting while the process runs. False when the
-    /// process ended (or was killed, or sent a malformed reply) and no reply is left: then
-    /// end_message() says how.
-    bool receive(worker_protocol::Reply& reply);
+    /// The reply to the oldest request in flight, waiting while the process runs (until
+    /// `deadline`). False when the process ended (or was killed, or sent a malformed reply) and
+    /// no reply is left, or the deadline passed: then end_message() says how.
+    bool receive(worker_protocol::Reply& reply, std::chrono::steady_clock::time_point deadline =
+                                                    std::chrono::steady_clock::time_point::max());
     /// "worker process 123 was killed by signal 9 (SIGKILL)" (after receive() returned false):
     /// for the error of the request it was running. Waits a moment for the process to end.
     std::string end_message();
