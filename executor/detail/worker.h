@@ -122,7 +122,6 @@ private:
     std::vector<std::unique_ptr<Task>> resend_; // sent, never started: for the next process
     std::size_t window_ = 1;    // requests in flight at most now (1 + tasks sent ahead)
     bool barrier_ = false;      // a task with a timeout is in flight: nothing goes behind it
-    bool replace_ = false;      // a reply said the interpreter is broken
     Clock::time_point last_reply_{};
 };
 

@@ -137,7 +137,6 @@ void Worker::receive_one() {
     last_reply_ = now;
     window_ = now - started < short_task ? std::min(window_ * 2, 1 + pool_.options.process_prefetch) : 1;
     if (done.task->timeout.count() > 0) barrier_ = false;
-    if (!reply.healthy) replace_ = true;
     if (!reply.ran && !done.state->ready()) {
         // Skipped because an earlier task broke the interpreter: it goes to the replacement.
         done.state->end_running();
@@ -147,7 +146,8 @@ void Worker::receive_one() {
         done.task->finish(std::move(reply));
         task_done(*done.task, started, done.timeout_what);
     }
-    if (in_flight_.empty() && (replace_ || !process_->healthy())) replace_process();
+    // A reply said the interpreter broke (the ones after it were skipped), or the process died.
+    if (in_flight_.empty() && !process_->healthy()) replace_process();
 }
 
 void Worker::process_ended() {
@@ -172,7 +172,7 @@ void Worker::process_ended() {
 void Worker::replace_process() {
     wait_until_released(); // no stop still uses the old process
     process_.reset();
-    barrier_ = replace_ = false;
+    barrier_ = false;
     window_ = 1;
     pool_.counters.replaced_interpreters.fetch_add(1, std::memory_order_relaxed);
     for (auto it = resend_.rbegin(); it != resend_.rend(); ++it) backlog_.push_front(std::move(*it));

@@ -33,6 +33,11 @@ def crash_after(seconds):
 def pid_after(seconds):
     time.sleep(seconds)
     return os.getpid()
+def break_builtins_after(seconds):
+    import builtins
+    time.sleep(seconds)
+    builtins.len = None
+    return os.getpid()
 def buffer_of(k):
     import isolates
     return isolates.SharedBuffer(bytes([k % 251]) * 4096, shared_memory=True)
@@ -115,6 +120,18 @@ TEST_CASE("ProcessPipeline.a_cancel_stops_a_task_sent_ahead_before_it_starts" * 
     // Skipped, not run: the process is the same one and never saw 0 or 1.
     CHECK(pool.submit("__main__:log").get().as<std::vector<std::int64_t>>() == std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9});
     CHECK(pool.stats().replaced_interpreters == 0);
+}
+
+TEST_CASE("ProcessPipeline.tasks_sent_behind_one_that_broke_the_interpreter_run_on_the_replacement" * doctest::timeout(120)) {
+    InterpreterPoolExecutor pool(pipeline_options(1));
+    Burst breaking = burst(pool, "__main__:break_builtins_after", 0.3, 10);
+    CHECK(sent_ahead(pool, 10));
+    CHECK(breaking.head.get().as_int64() == breaking.pid_before);
+    for (auto& future : breaking.behind) CHECK(future.get().as_int64() != breaking.pid_before);
+    // Skipped by the broken interpreter, run once each, in order, by the replacement.
+    CHECK(pool.submit("__main__:log").get().as<std::vector<std::int64_t>>() ==
+          std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(pool.stats().replaced_interpreters == 1);
 }
 
 TEST_CASE("ProcessPipeline.shared_memory_results_outlive_the_tasks_behind_them" * doctest::timeout(120)) {
