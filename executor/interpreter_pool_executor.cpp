@@ -97,6 +97,19 @@ struct SourceBody {
     }
 };
 
+/// A relayed worker-protocol request: run as it is, answered with its reply as it is.
+struct RelayBody {
+    detail::worker_protocol::Request relayed;
+    detail::worker_protocol::Reply operator()(Interpreter& in) const {
+        return detail::worker_protocol::run(in, relayed);
+    }
+    detail::worker_protocol::Request request() const { return relayed; }
+    detail::worker_protocol::Reply result(detail::worker_protocol::Reply&& reply) const {
+        return std::move(reply);
+    }
+    const std::string& name() const noexcept { return relayed.text; }
+};
+
 /// A post()ed job: C++ that needs no interpreter; its exception goes to the pool's report.
 struct PostBody : detail::RunsOnHost {
     std::function<void()> job;
@@ -137,8 +150,8 @@ std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl&
 
 // The workers exist (not started) before the pool registers with the Runtime, which may stop
 // it from then on; a pool without a Runtime throws here, before any thread starts.
-InterpreterPoolExecutor::Impl::Impl(Options options_in)
-    : options(checked(std::move(options_in))),
+InterpreterPoolExecutor::Impl::Impl(Options options_in, detail::RemoteWorkerFactory remote_workers_in)
+    : options(checked(std::move(options_in))), remote_workers(std::move(remote_workers_in)),
       queues(worker_count(options), options.queue_bound, routed_count(options)),
       lifecycle(worker_count(options)), workers(make_workers(*this)),
       runtime_client("InterpreterPoolExecutor", [this] { return describe(); },
@@ -280,6 +293,15 @@ InterpreterPoolExecutor::Stats InterpreterPoolExecutor::Impl::stats() const {
 InterpreterPoolExecutor::InterpreterPoolExecutor(Options options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
+InterpreterPoolExecutor::InterpreterPoolExecutor(Options options,
+                                                 detail::RemoteWorkerFactory remote_workers) {
+    if (options.worker_kind != WorkerKind::processes)
+        throw UsageError("InterpreterPoolExecutor: a pool of remote workers needs worker_kind "
+                         "processes");
+    if (!remote_workers) throw UsageError("InterpreterPoolExecutor: no remote_workers factory");
+    impl_ = std::make_unique<Impl>(std::move(options), std::move(remote_workers));
+}
+
 InterpreterPoolExecutor::~InterpreterPoolExecutor() {
     if (current_pool() == impl_.get()) Impl::destroy_from_own_worker(std::move(impl_));
     else impl_->shutdown(true, impl_->options.cancel_pending_on_destroy);
@@ -294,6 +316,17 @@ Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& opti
     auto [state, task] = detail::make_state_task<void>(SourceBody{std::move(source)});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
+}
+
+Future<detail::worker_protocol::Reply>
+InterpreterPoolExecutor::submit_request(const TaskOptions& options,
+                                        detail::worker_protocol::Request request) {
+    using detail::worker_protocol::Op;
+    if (request.op == Op::init || request.op == Op::exit)
+        throw UsageError("submit_request: an init or exit request is not a task");
+    auto [state, task] = detail::make_state_task<detail::worker_protocol::Reply>(RelayBody{std::move(request)});
+    enqueue(std::move(task), options);
+    return Future<detail::worker_protocol::Reply>(std::move(state));
 }
 
 Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, std::string target,

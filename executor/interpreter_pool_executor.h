@@ -28,6 +28,7 @@
 #include "executor/detail/callable_chunks.h"
 #include "executor/detail/chunk_source.h"
 #include "executor/detail/item_source.h"
+#include "executor/detail/remote_worker.h"
 #include "executor/detail/task.h"
 #include "executor/errors.h"
 #include "executor/future.h"
@@ -134,6 +135,10 @@ public:
     /// UsageError when no Runtime is alive; a Runtime destroyed before the pool shuts it down.
     explicit InterpreterPoolExecutor(Options options);
     InterpreterPoolExecutor() : InterpreterPoolExecutor(Options{}) {}
+    /// A pool of options.workers workers whose tasks go as requests to far sides that
+    /// `remote_workers` makes (MpiPoolExecutor: the workers of other MPI ranks); options.worker_kind
+    /// must be processes (UsageError otherwise). Everything else as above.
+    InterpreterPoolExecutor(Options options, detail::RemoteWorkerFactory remote_workers);
     /// shutdown(true, options.cancel_pending_on_destroy): every future resolves before it returns.
     /// On one of the pool's own workers (the last owner dropped inside a continuation or task) it
     /// cannot wait for itself: it shuts down without waiting and a cleanup thread joins the workers
@@ -268,6 +273,13 @@ public:
         return imap_items(target, std::make_unique<Source>(std::views::all(std::forward<R>(items))),
                           options);
     }
+
+    /// Runs a worker-protocol request (call, call_void, call_each, exec or import_module) as a
+    /// task; the future resolves with its reply, the request's own failure inside it (a cancel
+    /// before it started: CancelledError). For executors that relay requests from elsewhere
+    /// (MpiPoolExecutor's serving ranks). Throws what submit() throws.
+    Future<detail::worker_protocol::Reply> submit_request(const TaskOptions& options,
+                                                          detail::worker_protocol::Request request);
 
     /// Imports module `name` on every worker now (each runs it as its next task, before shared
     /// ones) and in every interpreter a worker makes later (the replacement of one a task broke).

@@ -79,31 +79,6 @@ detail::RingWait while_host_alive() {
     return wait;
 }
 
-/// Runs one request; its failure goes into the reply.
-Reply serve(Interpreter& in, const Request& request) {
-    Reply reply;
-    reply.seq = request.seq;
-    try {
-        switch (request.op) {
-        case Op::call: reply.value = in.call_with(request.text, request.args, request.kwargs); break;
-        case Op::call_void: in.call_void(request.text, request.args, request.kwargs); break;
-        case Op::call_each: {
-            auto [results, failure] = in.call_each(request.text, request.args, request.flag);
-            reply.value = std::move(results);
-            reply.error = failure;
-            break;
-        }
-        case Op::exec: in.exec(request.text); break;
-        case Op::import_module: in.import_module(request.text); break;
-        case Op::init:
-        case Op::exit: throw UsageError("worker protocol: an init or exit request in mid-stream");
-        }
-    } catch (...) {
-        reply.error = std::current_exception();
-    }
-    return reply;
-}
-
 /// Sets up the interpreter as the pool asked (init request) and serves until told to stop.
 int serve_link(detail::ShmLink& link) {
     std::vector<std::byte> frame;
@@ -172,7 +147,7 @@ int serve_link(detail::ShmLink& link) {
                 reply.seq = request.seq;
                 reply.ran = false;
             } else {
-                reply = serve(*in, request);
+                reply = detail::worker_protocol::run(*in, request);
             }
             {
                 std::lock_guard lock(serving.mutex);

@@ -11,6 +11,7 @@
 #include "executor/detail/pool_counters.h"
 #include "executor/detail/pool_imports.h"
 #include "executor/detail/pool_lifecycle.h"
+#include "executor/detail/remote_worker.h"
 #include "executor/detail/task_queues.h"
 #include "executor/detail/timeout_report.h"
 #include "executor/detail/timer.h"
@@ -23,7 +24,7 @@ namespace isolates {
 class InterpreterPoolExecutor::Impl {
 public:
     /// Starts the workers. Throws UsageError when no Runtime is alive.
-    explicit Impl(Options options);
+    explicit Impl(Options options, detail::RemoteWorkerFactory remote_workers = {});
 
     /// Any thread: queues `task` (or throws BrokenPoolError / UsageError, dropping it).
     void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& task_options);
@@ -46,6 +47,8 @@ public:
     std::string describe() const;
 
     const Options options;
+    /// Makes process workers' far sides; unset: worker processes (WorkerProcess).
+    const detail::RemoteWorkerFactory remote_workers;
     detail::TaskQueues queues;
     detail::PoolLifecycle lifecycle;
     detail::PoolCounters counters;

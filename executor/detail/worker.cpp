@@ -75,6 +75,10 @@ void Worker::cancel_running() {
 bool Worker::make_interpreter() {
     const auto& options = pool_.options;
     try {
+        if (in_process_ && pool_.remote_workers) {
+            process_ = pool_.remote_workers(index_);
+            return true;
+        }
         if (in_process_) {
             WorkerProcess::Options process_options;
             process_options.executable = options.worker_executable.empty()

@@ -23,7 +23,7 @@
 
 namespace isolates::detail {
 
-class WorkerProcess;
+class RemoteWorker;
 
 class Worker final : public Runner {
 public:
@@ -107,7 +107,7 @@ private:
     std::thread thread_;
     const bool in_process_;                    // drives a worker process, not an interpreter
     std::unique_ptr<Interpreter> interpreter_; // made, used and destroyed by thread_
-    std::unique_ptr<WorkerProcess> process_;   // the same, for a process worker
+    std::unique_ptr<RemoteWorker> process_;    // the same, for a process (or remote) worker
     StateBase* current_ = nullptr;             // the running task's state; thread_ only
 
     std::mutex running_mutex_;

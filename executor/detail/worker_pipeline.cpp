@@ -6,7 +6,7 @@
 // spread over the workers as before. A task with a timeout goes alone (its clock starts when it
 // is sent), and so does a host job (post()).
 //
-// Stops: a request not yet started is marked to be skipped (WorkerProcess::interrupt); the one
+// Stops: a request not yet started is marked to be skipped (RemoteWorker::interrupt); the one
 // running is interrupted, and its process killed past kill_after. When the process ends, the
 // oldest request in flight is the one it ran (it fails with WorkerProcessError); the rest never
 // started and go to the replacement process, so none runs twice and none is lost.
@@ -96,7 +96,7 @@ bool Worker::start(std::unique_ptr<Task> task) {
         take_back();
         return true;
     }
-    WorkerProcess::Sent sent;
+    RemoteWorker::Sent sent;
     try {
         sent = process_->send(request, ahead);
     } catch (...) { // an argument that cannot cross processes
@@ -107,12 +107,12 @@ bool Worker::start(std::unique_ptr<Task> task) {
         task_done(*task, Clock::now(), {});
         return true;
     }
-    if (sent != WorkerProcess::Sent::sent) {
+    if (sent != RemoteWorker::Sent::sent) {
         take_back();
         state.end_running();
         wait_until_released();
         backlog_.push_front(std::move(task));
-        if (sent == WorkerProcess::Sent::gone && !ahead) replace_process(); // it died idle
+        if (sent == RemoteWorker::Sent::gone && !ahead) replace_process(); // it died idle
         return false;
     }
     InFlight& entry = in_flight_.back(); // only this thread adds or removes entries

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "channels/detail/shm_link.h"
+#include "executor/detail/remote_worker.h"
 #include "executor/detail/spawned_process.h"
 #include "executor/detail/worker_protocol.h"
 #include "interp/interpreter.h"
@@ -28,7 +29,7 @@ namespace isolates::detail {
 /// a link stay fewer than its skip slots, so no two share one.
 inline constexpr std::size_t max_process_prefetch = ShmLink::skip_slots - 2;
 
-class WorkerProcess {
+class WorkerProcess final : public RemoteWorker {
 public:
     struct Options {
         std::string executable;
@@ -51,35 +52,20 @@ public:
 
     // The pool worker's thread only.
 
-    enum class Sent {
-        sent,  ///< on its way; its reply comes in order
-        later, ///< too large to queue behind the requests in flight: send it when none are
-        gone,  ///< the process has ended (or was killed): nothing sent
-    };
+    using RemoteWorker::receive;
     /// Numbers (seq), acknowledges the replies received so far (ack), encodes and sends
-    /// `request`. `behind_others`: requests are in flight. Throws ConversionError when an
-    /// argument cannot cross processes (nothing sent).
-    Sent send(worker_protocol::Request& request, bool behind_others);
-    /// The seq the next send() gives its request.
-    std::uint64_t next_seq() const noexcept { return next_seq_; }
-    /// The reply to the oldest request in flight, waiting while the process runs (until
-    /// `deadline`). False when the process ended (or was killed, or sent a malformed reply) and
-    /// no reply is left, or the deadline passed: then end_message() says how.
-    bool receive(worker_protocol::Reply& reply, std::chrono::steady_clock::time_point deadline =
-                                                    std::chrono::steady_clock::time_point::max());
-    /// "worker process 123 was killed by signal 9 (SIGKILL)" (after receive() returned false):
-    /// for the error of the request it was running. Waits a moment for the process to end.
-    std::string end_message();
-    /// Whether the process still runs and its last reply said its interpreter can run more.
-    bool healthy();
-
-    /// Any thread: asks that request `seq` stop: not started if the worker has not reached it,
-    /// else interrupted (KeyboardInterrupt; code blocked in C sees it only on return). False
-    /// when `seq` is not in flight.
-    bool interrupt(std::uint64_t seq) noexcept;
-    /// Any thread: kills the process now (SIGKILL); receive() then returns the replies already
-    /// sent, and false after them.
-    void kill() noexcept;
+    /// `request`; a request too large to queue behind those in flight is `later`.
+    Sent send(worker_protocol::Request& request, bool behind_others) override;
+    std::uint64_t next_seq() const noexcept override { return next_seq_; }
+    /// Waits while the process runs; false also for a malformed reply.
+    bool receive(worker_protocol::Reply& reply, std::chrono::steady_clock::time_point deadline) override;
+    /// "worker process 123 was killed by signal 9 (SIGKILL)". Waits a moment for the process to end.
+    std::string end_message() override;
+    bool healthy() override;
+    /// Interrupt: KeyboardInterrupt in the process (code blocked in C sees it only on return).
+    bool interrupt(std::uint64_t seq) noexcept override;
+    /// Kills the process now (SIGKILL).
+    void kill() noexcept override;
     pid_t pid() const noexcept { return process_.pid(); }
 
 private:

@@ -3,6 +3,7 @@
 #include <typeinfo>
 
 #include "interp/errors.h"
+#include "interp/interpreter.h"
 #include "interp/wire.h"
 
 namespace isolates::detail::worker_protocol {
@@ -159,6 +160,30 @@ Reply decode_reply(std::span<const std::byte> frame) {
     if (!tuple[2].is_none()) reply.error = error_of(tuple[2]);
     reply.healthy = tuple[3].as_bool();
     reply.ran = tuple[4].as_bool();
+    return reply;
+}
+
+Reply run(Interpreter& in, const Request& request) {
+    Reply reply;
+    reply.seq = request.seq;
+    try {
+        switch (request.op) {
+        case Op::call: reply.value = in.call_with(request.text, request.args, request.kwargs); break;
+        case Op::call_void: in.call_void(request.text, request.args, request.kwargs); break;
+        case Op::call_each: {
+            auto [results, failure] = in.call_each(request.text, request.args, request.flag);
+            reply.value = std::move(results);
+            reply.error = failure;
+            break;
+        }
+        case Op::exec: in.exec(request.text); break;
+        case Op::import_module: in.import_module(request.text); break;
+        case Op::init:
+        case Op::exit: throw UsageError("worker protocol: an init or exit request in mid-stream");
+        }
+    } catch (...) {
+        reply.error = std::current_exception();
+    }
     return reply;
 }
 

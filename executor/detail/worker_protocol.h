@@ -17,6 +17,8 @@
 
 #include "interp/value.h"
 
+namespace isolates { class Interpreter; }
+
 namespace isolates::detail::worker_protocol {
 
 /// What a request asks for.
@@ -66,6 +68,11 @@ struct Reply {
 /// A request for `op` on `text` with these arguments.
 Request make_request(Op op, std::string_view text, std::span<const Value> args = {},
                      std::span<const std::pair<std::string, Value>> kwargs = {});
+/// Runs `request` (call, call_void, call_each, exec, import_module) in `in`, on its thread; its
+/// failure goes into the reply (an init or exit request fails with UsageError). `healthy` is not
+/// set: whoever owns `in` checks it.
+Reply run(Interpreter& in, const Request& request);
+
 /// The reply's value; its error thrown if it has one.
 Value value_or_throw(Reply&& reply);
 
