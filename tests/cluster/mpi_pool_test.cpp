@@ -1,0 +1,160 @@
+// MpiPoolExecutor on 3 ranks (mpirun -n 3): rank 0 is the client, ranks 1 and 2 serve with one
+// worker each. Results and exceptions, order, chunked map and imap, cancel and timeouts, work
+// spread over the ranks, shutdown, and (last, since the rank stays dead) a rank killed mid-task.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cluster/mpi_pool_executor.h"
+#include "executor/errors.h"
+#include "interp/errors.h"
+#include "tests/cluster/mpi_test_options.h"
+
+using namespace std::chrono_literals;
+using isolates::InterpreterPoolExecutor;
+using isolates::MpiPoolExecutor;
+using isolates::Value;
+using Clock = std::chrono::steady_clock;
+
+TEST_SUITE("Mpi") {
+
+TEST_CASE("the client sees every serving rank, and results come back in order") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    REQUIRE(cluster.is_client());
+    const auto ranks = cluster.ranks();
+    REQUIRE(ranks.size() == 2);
+    CHECK(ranks[0].rank == 1);
+    CHECK(ranks[1].rank == 2);
+    for (const auto& rank : ranks) {
+        CHECK(rank.workers == 1);
+        CHECK(rank.alive);
+        CHECK_FALSE(rank.host.empty());
+    }
+    auto& pool = cluster.pool();
+    CHECK(pool.size() == 2);
+    std::vector<isolates::Future<Value>> futures;
+    for (int k = 0; k < 50; ++k) futures.push_back(pool.submit("__main__:square", k));
+    for (int k = 0; k < 50; ++k) CHECK(futures[k].get().as<long>() == k * k);
+    pool.submit_source("shared_value = 41").get();
+}
+
+TEST_CASE("a Python exception reaches the client with its type, traceback and rank") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto future = cluster.pool().submit("__main__:fail", 7);
+    try {
+        future.get();
+        FAIL("no exception");
+    } catch (const isolates::PythonError& e) {
+        CHECK(e.type_name() == "ValueError");
+        CHECK(e.message() == "bad item 7");
+        CHECK(e.traceback().find("On MPI rank ") != std::string::npos);
+        CHECK(e.traceback().find("in fail") != std::string::npos);
+    }
+    // An unknown target fails the same way, and the pool goes on.
+    CHECK_THROWS_AS(cluster.pool().submit("__main__:no_such_function").get(), isolates::PythonError);
+    CHECK(cluster.pool().submit("__main__:square", 3).get().as<long>() == 9);
+}
+
+TEST_CASE("map with chunks keeps input order and names a failing item's index; imap unordered") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    std::vector<int> items(1000);
+    for (int k = 0; k < 1000; ++k) items[k] = k;
+    isolates::MapOptions chunks;
+    chunks.chunksize = 64;
+    const auto squares = pool.map("__main__:square", items, chunks).get();
+    REQUIRE(squares.size() == 1000);
+    for (int k = 0; k < 1000; ++k) CHECK(squares[k].as<long>() == long(k) * k);
+
+    try {
+        pool.map("__main__:fail", items, chunks).get();
+        FAIL("no exception");
+    } catch (const isolates::ItemError& e) {
+        CHECK(e.index() == 0);
+        CHECK(e.type_name() == "ValueError");
+    }
+
+    isolates::MapOptions unordered = chunks;
+    unordered.ordered = false;
+    unordered.buffersize = 4;
+    std::vector<long> seen;
+    for (const Value& value : pool.imap("__main__:square", items, unordered)) seen.push_back(value.as<long>());
+    std::sort(seen.begin(), seen.end());
+    REQUIRE(seen.size() == 1000);
+    for (int k = 0; k < 1000; ++k) CHECK(seen[k] == long(k) * k);
+}
+
+TEST_CASE("work goes to both ranks") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    std::vector<isolates::Future<Value>> futures;
+    for (int k = 0; k < 4; ++k) futures.push_back(cluster.pool().submit("__main__:pid_after", 0.2));
+    std::set<long> pids;
+    for (auto& future : futures) pids.insert(future.get().as<long>());
+    CHECK(pids.size() == 2);
+}
+
+TEST_CASE("a timeout and a cancel stop remote Python, and the worker serves on") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    InterpreterPoolExecutor::TaskOptions options;
+    options.timeout = 300ms;
+    const auto start = Clock::now();
+    CHECK_THROWS_AS(pool.submit_with(options, "__main__:spin", 30).get(), isolates::TimeoutError);
+    CHECK(Clock::now() - start < 5s);
+
+    auto sleeping = pool.submit("__main__:spin", 30);
+    std::this_thread::sleep_for(200ms);
+    CHECK(sleeping.cancel());
+    CHECK_THROWS_AS(sleeping.get(), isolates::CancelledError);
+    // Both workers are free again: two naps of 0.3 s end together, well before 30 s.
+    const auto again = Clock::now();
+    auto a = pool.submit("__main__:nap", 0.3);
+    auto b = pool.submit("__main__:nap", 0.3);
+    CHECK(a.get().as<double>() == 0.3);
+    CHECK(b.get().as<double>() == 0.3);
+    CHECK(Clock::now() - again < 10s);
+    CHECK(pool.stats().timed_out == 1);
+}
+
+TEST_CASE("shutdown runs what was queued, then ends the serving ranks' pools") {
+    std::vector<isolates::Future<Value>> futures;
+    {
+        MpiPoolExecutor cluster(isolates::test::cluster_options());
+        for (int k = 0; k < 20; ++k) futures.push_back(cluster.pool().submit("__main__:nap", 0.01));
+        cluster.shutdown();
+        CHECK_THROWS_AS(cluster.pool().submit("__main__:square", 1), isolates::UsageError);
+    }
+    for (auto& future : futures) CHECK(future.get().as<double>() == 0.01);
+}
+
+// Last: the killed rank stays dead for the rest of the run.
+TEST_CASE("a rank killed mid-task fails that task naming the rank; the other rank serves on") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    const auto ranks = cluster.ranks();
+    const std::size_t on_rank_2 = ranks[0].workers; // pool workers go rank by rank
+    auto behind = pool.submit_to(on_rank_2, "__main__:square", 5); // may run before the death
+    const auto start = Clock::now();
+    auto dying = pool.submit_to(on_rank_2, "__main__:die");
+    auto queued = pool.submit("__main__:square", 6); // any worker
+    try {
+        dying.get();
+        FAIL("no exception");
+    } catch (const isolates::WorkerProcessError& e) {
+        CHECK(std::string(e.what()).find("rank 2") != std::string::npos);
+    }
+    CHECK(Clock::now() - start < 5s);
+    CHECK(behind.get().as<long>() == 25);
+    CHECK(queued.get().as<long>() == 36);
+    for (int k = 0; k < 10; ++k) CHECK(pool.submit("__main__:square", k).get().as<long>() == k * k);
+    const auto after = cluster.ranks();
+    CHECK(after[0].alive);
+    CHECK_FALSE(after[1].alive);
+}
+
+} // TEST_SUITE
