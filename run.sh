@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(g++ meson ninja-build pkg-config cmake libboost-dev libmimalloc-dev doctest-dev)
+packages=(g++ meson ninja-build pkg-config cmake libboost-dev libmimalloc-dev doctest-dev
+  openmpi-bin libopenmpi-dev libboost-mpi-dev) # the last three: the MPI executor (cluster/)
 build_root=build
 # A build variant (sanitizers, fuzzing) names its directories "$build_root/${build_variant}py3.X",
 # appends `meson setup` options here and sets test_env for the test binary.
@@ -219,8 +220,8 @@ run_test_binary() {
   echo "-- $name"
   log=$(mktemp)
   # --foreground keeps the binary in our process group, so Ctrl-C still reaches it.
-  timeout --foreground --kill-after=10 "$test_timeout" env "${test_env[@]}" "$bin" \
-    --duration=false "$@" 2>&1 \
+  timeout --foreground --kill-after=10 "$test_timeout" env "${test_env[@]}" \
+    "${test_launcher[@]}" "$bin" --duration=false "$@" 2>&1 \
     | tee "$log" || status=$?
   ((status == 124)) && echo "$name timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
   # Colour codes (--force-colors) would break the parse.
@@ -237,12 +238,29 @@ run_test_binary() {
   failed=$(sed -nE 's/.*\|[[:space:]]*([0-9]+) failed.*/\1/p' <<<"$summary")
   passed=${passed:-0} failed=${failed:-1}
   total_passed=$((total_passed + passed)) total_failed=$((total_failed + failed))
-  # A crash or hang after the summary (e.g. in interpreter shutdown) is still a failure.
-  if ((status != 0 && failed == 0)); then
+  # A crash or hang after the summary (e.g. in interpreter shutdown) is still a failure; but
+  # mpirun's status after a test killed a rank is Open MPI's to choose (a hang still times out).
+  if ((status != 0 && failed == 0)) && [[ $status == 124 || ${#test_launcher[@]} == 0 ]]; then
     echo "FAILED: $name for Python ${py_versions[$i]} exited with status $status" \
       "after reporting success" >&2
     total_failed=$((total_failed + 1))
   fi
+}
+
+# mpi_check INDEX: the MPI executor's tests (tests/cluster/mpi_tests), on 3 ranks of this
+# machine: rank 0 runs the test cases, ranks 1 and 2 serve. --enable-recovery keeps the job
+# alive when a test kills a rank.
+test_launcher=()
+mpi_check() {
+  local i=$1 bin="$build_root/py${py_versions[$1]}/tests/cluster/mpi_tests"
+  if [[ ! -x $bin ]]; then
+    echo "FAILED: $bin was not built (is MPI installed? meson's summary says)" >&2
+    total_failed=$((total_failed + 1)); return
+  fi
+  test_launcher=(mpirun --oversubscribe --enable-recovery -n 3)
+  ((EUID == 0)) && test_launcher+=(--allow-run-as-root)
+  run_test_binary "$i" "$bin"
+  test_launcher=()
 }
 
 # install_check INDEX: installs this Python's build into a temporary directory and builds and
@@ -427,7 +445,10 @@ case $cmd in
       if build_for "$i" test-programs; then
         run_tests_for "$i" "$@"
         # Once, for the newest GIL build, and not when doctest arguments pick some tests.
-        if [[ $variant == plain && $i == "$newest" && $# == 0 ]]; then install_check "$i"; fi
+        if [[ $variant == plain && $i == "$newest" && $# == 0 ]]; then
+          install_check "$i"
+          mpi_check "$i"
+        fi
       else
         # Counted as a failure so the final line alone tells CI something is wrong.
         echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
@@ -460,7 +481,8 @@ case $cmd in
       "$build_root/py${py_versions[$newest]}/tests/soak/soak" "$@"
     ;;
   bench)
-    packages+=(gnuplot-nox) # bench/workloads/plot.py draws with it
+    # bench/workloads/plot.py draws with gnuplot; cluster_bench compares with mpi4py.futures.
+    packages+=(gnuplot-nox python3-mpi4py)
     ensure_packages
     find_pythons
     header "$newest"

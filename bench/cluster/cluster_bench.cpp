@@ -1,0 +1,155 @@
+// cluster_bench: MpiPoolExecutor on 3 ranks of this machine (the client and 2 serving ranks of 1
+// worker each) against mpi4py.futures' MPIPoolExecutor on Debian's python3 (python3-mpi4py),
+// same layout, and against isolates' local pool of 2 workers: trivial-task throughput (submit N
+// calls of a Python noop, then wait for all) and 4 CPU-bound count(C) tasks. Rounds alternate
+// the two mpirun jobs; medians are reported.
+//
+// Run as the other benchmarks are (bench/run_all.sh): `cluster_bench --json F --python P
+// [--quick]`; it starts `mpirun -n 3` of itself (--ranks) and of the mpi4py reference.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/bench_figures.h"
+#include "cluster/mpi_pool_executor.h"
+#include "executor/interpreter_pool_executor.h"
+#include "interp/runtime.h"
+
+using namespace isolates;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* workload = R"(
+def noop():
+    return None
+
+def count(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+)";
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Trivial tasks per second and the time of 4 count(C) tasks, on `pool`.
+std::pair<double, double> measure(InterpreterPoolExecutor& pool, long tasks, long count) {
+    for (int k = 0; k < 100; ++k) pool.submit("__main__:noop").get(); // every worker up
+    auto start = Clock::now();
+    std::vector<Future<Value>> futures;
+    futures.reserve(static_cast<std::size_t>(tasks));
+    for (long k = 0; k < tasks; ++k) futures.push_back(pool.submit("__main__:noop"));
+    for (auto& future : futures) future.get();
+    const double rate = static_cast<double>(tasks) / seconds_since(start);
+    start = Clock::now();
+    pool.map("__main__:count", std::vector<long>(4, count)).get();
+    return {rate, seconds_since(start)};
+}
+
+/// One rank of the mpirun job: rank 0 measures the cluster, then the local pool, and prints
+/// its figures as JSON; the others serve.
+int run_rank(int argc, char** argv, long tasks, long count) {
+    MpiEnvironment mpi(argc, argv);
+    Runtime runtime;
+    MpiPoolExecutor::Options options;
+    options.pool.workers = 1;
+    options.pool.init_source = workload;
+    double cluster_rate = 0, cluster_cpu = 0;
+    {
+        MpiPoolExecutor cluster(options);
+        if (!cluster.is_client()) return 0;
+        std::tie(cluster_rate, cluster_cpu) = measure(cluster.pool(), tasks, count);
+    }
+    InterpreterPoolExecutor::Options local;
+    local.workers = 2;
+    local.init_source = workload;
+    InterpreterPoolExecutor pool(local);
+    const auto [local_rate, local_cpu] = measure(pool, tasks, count);
+    std::printf("{\"cluster_rate\": %f, \"cluster_cpu\": %f, \"local_rate\": %f, \"local_cpu\": %f}\n",
+                cluster_rate, cluster_cpu, local_rate, local_cpu);
+    return 0;
+}
+
+std::string mpirun() {
+    std::string command = "mpirun --oversubscribe -n 3";
+    if (geteuid() == 0) command += " --allow-run-as-root";
+    return command;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 4 && std::string(argv[1]) == "--ranks")
+        return run_rank(argc, argv, std::atol(argv[2]), std::atol(argv[3]));
+    std::string json_path;
+    bool quick = false;
+    for (int k = 1; k < argc; ++k) {
+        const std::string a = argv[k];
+        if (a == "--json" && k + 1 < argc) json_path = argv[++k];
+        else if (a == "--python" && k + 1 < argc) ++k;
+        else if (a == "--quick") quick = true;
+        else {
+            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+            return 2;
+        }
+    }
+    Runtime runtime; // parses the jobs' JSON
+    const int rounds = quick ? 3 : 5;
+    const long tasks = quick ? 20'000 : 50'000, count = quick ? 1'000'000 : 3'000'000;
+    const long mpi4py_tasks = tasks / 10; // it is a rate; mpi4py is far slower per task
+    const std::string reference = std::string(ISOLATES_SOURCE_DIR) + "/bench/cluster/mpi4py_reference.py";
+    const bool have_mpi4py =
+        std::system("/usr/bin/python3 -c 'import mpi4py.futures' >/dev/null 2>&1") == 0;
+    std::map<std::string, std::vector<double>> runs;
+    for (int r = 0; r < rounds; ++r) {
+        std::fprintf(stderr, "round %d of %d\n", r + 1, rounds);
+        const auto ours = bench::parse_flat_json(bench::run_command(
+            mpirun() + " " + argv[0] + " --ranks " + std::to_string(tasks) + " " + std::to_string(count)));
+        for (const auto& [key, value] : ours) runs[key].push_back(value);
+        if (!have_mpi4py) continue;
+        const auto theirs = bench::parse_flat_json(bench::run_command(
+            mpirun() + " /usr/bin/python3 -m mpi4py.futures " + reference + " " +
+            std::to_string(mpi4py_tasks) + " " + std::to_string(count)));
+        runs["mpi4py_rate"].push_back(theirs.at("trivial_tasks_per_s"));
+        runs["mpi4py_cpu"].push_back(theirs.at("count_4_tasks_s"));
+    }
+    std::map<std::string, double> figures;
+    figures["cluster.trivial_tasks_per_s.isolates"] = bench::median(runs["cluster_rate"]);
+    figures["cluster.trivial_tasks_per_s.local_pool"] = bench::median(runs["local_rate"]);
+    figures["cluster.count_4_tasks_s.isolates"] = bench::median(runs["cluster_cpu"]);
+    figures["cluster.count_4_tasks_s.local_pool"] = bench::median(runs["local_cpu"]);
+    figures["cluster.cpu_cluster_over_local"] =
+        figures["cluster.count_4_tasks_s.local_pool"] / figures["cluster.count_4_tasks_s.isolates"];
+    std::printf("Cluster on this machine: mpirun -n 3 (client + 2 serving ranks x 1 worker), median of %d rounds\n\n", rounds);
+    std::printf("%-44s %14s %14s %14s\n", "workload", "isolates MPI", "mpi4py", "local pool");
+    if (have_mpi4py) {
+        figures["cluster.trivial_tasks_per_s.mpi4py"] = bench::median(runs["mpi4py_rate"]);
+        figures["cluster.count_4_tasks_s.mpi4py"] = bench::median(runs["mpi4py_cpu"]);
+        figures["cluster.trivial_over_mpi4py"] =
+            figures["cluster.trivial_tasks_per_s.isolates"] / figures["cluster.trivial_tasks_per_s.mpi4py"];
+    }
+    const auto mpi4py = [&](const char* key) {
+        return figures.count(key) ? figures[key] : 0.0;
+    };
+    std::printf("%-44s %14.0f %14.0f %14.0f\n", "trivial tasks/s", figures["cluster.trivial_tasks_per_s.isolates"],
+                mpi4py("cluster.trivial_tasks_per_s.mpi4py"), figures["cluster.trivial_tasks_per_s.local_pool"]);
+    std::printf("%-44s %14.3f %14.3f %14.3f\n", ("4 x count(" + std::to_string(count) + ") seconds").c_str(),
+                figures["cluster.count_4_tasks_s.isolates"], mpi4py("cluster.count_4_tasks_s.mpi4py"),
+                figures["cluster.count_4_tasks_s.local_pool"]);
+    if (have_mpi4py)
+        std::printf("\ntrivial tasks: isolates MPI / mpi4py.futures = %.1fx\n", figures["cluster.trivial_over_mpi4py"]);
+    else
+        std::printf("\nmpi4py.futures not found for /usr/bin/python3 (Debian's python3-mpi4py): not compared\n");
+    std::printf("CPU-bound: cluster (2 ranks x 1 worker) at %.2fx the local 2-worker pool\n",
+                figures["cluster.cpu_cluster_over_local"]);
+    if (!json_path.empty() && !bench::write_figures(json_path, figures, Runtime::python_version())) return 1;
+    return 0;
+}
