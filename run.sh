@@ -253,8 +253,8 @@ run_test_binary() {
 test_launcher=()
 mpi_check() {
   local i=$1 bin="$build_root/py${py_versions[$1]}/tests/cluster/mpi_tests"
-  if [[ ! -x $bin ]]; then
-    echo "FAILED: $bin was not built (is MPI installed? meson's summary says)" >&2
+  if ! build_for "$i" tests/cluster/mpi_tests; then
+    echo "FAILED: tests/cluster/mpi_tests could not be built (is MPI found? meson's summary says)" >&2
     total_failed=$((total_failed + 1)); return
   fi
   test_launcher=(mpirun --oversubscribe --enable-recovery -n 3)

@@ -89,6 +89,50 @@ TEST_CASE("map with chunks keeps input order and names a failing item's index; i
     for (int k = 0; k < 1000; ++k) CHECK(seen[k] == long(k) * k);
 }
 
+TEST_CASE("the root's sys_path, init_modules and import_module apply on every rank") {
+    auto options = isolates::test::cluster_options();
+    options.pool.sys_path = {"/isolates-mpi-test-entry"};
+    options.pool.init_modules = {"json"};
+    MpiPoolExecutor cluster(options);
+    auto& pool = cluster.pool();
+    pool.import_module("fractions").get();
+    for (std::size_t worker = 0; worker < pool.size(); ++worker) {
+        CHECK(pool.submit_to(worker, "__main__:in_sys_path", "/isolates-mpi-test-entry").get().as<bool>());
+        CHECK(pool.submit_to(worker, "__main__:has_module", "json").get().as<bool>());
+        CHECK(pool.submit_to(worker, "__main__:has_module", "fractions").get().as<bool>());
+    }
+    CHECK_THROWS_AS(pool.import_module("no_such_module_for_mpi").get(), isolates::WorkerError);
+}
+
+TEST_CASE("a rank whose pool cannot start: the client's constructor says which and why") {
+    auto options = isolates::test::cluster_options();
+    options.pool.init_modules = {"no_such_module_for_mpi"};
+    try {
+        MpiPoolExecutor cluster(options);
+        FAIL("no exception");
+    } catch (const isolates::Error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("rank 1") != std::string::npos);
+        CHECK(what.find("rank 2") != std::string::npos);
+        CHECK(what.find("no_such_module_for_mpi") != std::string::npos);
+    }
+    // The serving ranks serve the next executor.
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    CHECK(cluster.pool().submit("__main__:square", 4).get().as<long>() == 16);
+}
+
+TEST_CASE("continuations and when_all on the cluster's futures") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    auto plus_one = pool.submit("__main__:square", 3).then([](Value v) { return v.as<long>() + 1; });
+    CHECK(plus_one.get() == 10);
+    std::vector<isolates::Future<Value>> futures;
+    for (int k = 0; k < 8; ++k) futures.push_back(pool.submit("__main__:square", k));
+    const auto all = isolates::when_all(futures).get();
+    REQUIRE(all.size() == 8);
+    for (int k = 0; k < 8; ++k) CHECK(all[k].as<long>() == k * k);
+}
+
 TEST_CASE("work goes to both ranks") {
     MpiPoolExecutor cluster(isolates::test::cluster_options());
     std::vector<isolates::Future<Value>> futures;

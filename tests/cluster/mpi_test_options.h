@@ -32,6 +32,12 @@ def spin(seconds):
     while time.monotonic() < end:
         pass
     return seconds
+def has_module(name):
+    import sys
+    return name in sys.modules
+def in_sys_path(entry):
+    import sys
+    return entry in sys.path
 def die():
     os.kill(os.getpid(), 9)
 )";
