@@ -102,8 +102,9 @@ bool Comm::receive_arrived() {
 void Comm::keep_alive() {
     const auto now = Clock::now();
     for (int peer : options_.peers) {
+        if (reported_silent_[peer]) continue; // given up: a dead peer would never take more
         if (now - last_sent_[peer] >= options_.heartbeat) post(peer, tag_heartbeat, Bytes(1));
-        if (!reported_silent_[peer] && now - last_heard_[peer] >= options_.silence) {
+        if (now - last_heard_[peer] >= options_.silence) {
             reported_silent_[peer] = true;
             on_silent_(peer);
         }

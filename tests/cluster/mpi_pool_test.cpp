@@ -58,6 +58,8 @@ TEST_CASE("a Python exception reaches the client with its type, traceback and ra
     // An unknown target fails the same way, and the pool goes on.
     CHECK_THROWS_AS(cluster.pool().submit("__main__:no_such_function").get(), isolates::PythonError);
     CHECK(cluster.pool().submit("__main__:square", 3).get().as<long>() == 9);
+    // A C++ callable cannot travel to another rank.
+    CHECK_THROWS_AS(cluster.pool().submit([](isolates::Interpreter&) { return 1; }), isolates::UsageError);
 }
 
 TEST_CASE("map with chunks keeps input order and names a failing item's index; imap unordered") {
