@@ -7,6 +7,7 @@
 // Run as the other benchmarks are (bench/run_all.sh): `cluster_bench --json F --python P
 // [--quick]`; it starts `mpirun -n 3` of itself (--ranks) and of the mpi4py reference.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -40,8 +41,22 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// This process's CPU time (user + system), in seconds.
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Measured {
+    double rate;        // trivial tasks per second
+    double cpu_seconds; // wall time of 4 count(C) tasks
+    double own_cpu;     // this process's CPU time over that wall time
+};
+
 /// Trivial tasks per second and the time of 4 count(C) tasks, on `pool`.
-std::pair<double, double> measure(InterpreterPoolExecutor& pool, long tasks, long count) {
+Measured measure(InterpreterPoolExecutor& pool, long tasks, long count) {
     for (int k = 0; k < 100; ++k) pool.submit("__main__:noop").get(); // every worker up
     auto start = Clock::now();
     std::vector<Future<Value>> futures;
@@ -50,8 +65,10 @@ std::pair<double, double> measure(InterpreterPoolExecutor& pool, long tasks, lon
     for (auto& future : futures) future.get();
     const double rate = static_cast<double>(tasks) / seconds_since(start);
     start = Clock::now();
+    const double cpu_before = process_cpu_seconds();
     pool.map("__main__:count", std::vector<long>(4, count)).get();
-    return {rate, seconds_since(start)};
+    const double wall = seconds_since(start);
+    return {rate, wall, (process_cpu_seconds() - cpu_before) / wall};
 }
 
 /// One rank of the mpirun job: rank 0 measures the cluster, then the local pool, and prints
@@ -62,19 +79,21 @@ int run_rank(int argc, char** argv, long tasks, long count) {
     MpiPoolExecutor::Options options;
     options.pool.workers = 1;
     options.pool.init_source = workload;
-    double cluster_rate = 0, cluster_cpu = 0;
+    Measured cluster_figures{};
     {
         MpiPoolExecutor cluster(options);
         if (!cluster.is_client()) return 0;
-        std::tie(cluster_rate, cluster_cpu) = measure(cluster.pool(), tasks, count);
+        cluster_figures = measure(cluster.pool(), tasks, count);
     }
     InterpreterPoolExecutor::Options local;
     local.workers = 2;
     local.init_source = workload;
     InterpreterPoolExecutor pool(local);
-    const auto [local_rate, local_cpu] = measure(pool, tasks, count);
-    std::printf("{\"cluster_rate\": %f, \"cluster_cpu\": %f, \"local_rate\": %f, \"local_cpu\": %f}\n",
-                cluster_rate, cluster_cpu, local_rate, local_cpu);
+    const Measured local_figures = measure(pool, tasks, count);
+    std::printf("{\"cluster_rate\": %f, \"cluster_cpu\": %f, \"client_cpu_share\": %f, "
+                "\"local_rate\": %f, \"local_cpu\": %f}\n",
+                cluster_figures.rate, cluster_figures.cpu_seconds, cluster_figures.own_cpu,
+                local_figures.rate, local_figures.cpu_seconds);
     return 0;
 }
 
@@ -126,6 +145,7 @@ int main(int argc, char** argv) {
     figures["cluster.trivial_tasks_per_s.local_pool"] = bench::median(runs["local_rate"]);
     figures["cluster.count_4_tasks_s.isolates"] = bench::median(runs["cluster_cpu"]);
     figures["cluster.count_4_tasks_s.local_pool"] = bench::median(runs["local_cpu"]);
+    figures["cluster.client_cpu_share"] = bench::median(runs["client_cpu_share"]);
     figures["cluster.cpu_cluster_over_local"] =
         figures["cluster.count_4_tasks_s.local_pool"] / figures["cluster.count_4_tasks_s.isolates"];
     std::printf("Cluster on this machine: mpirun -n 3 (client + 2 serving ranks x 1 worker), median of %d rounds\n\n", rounds);
@@ -148,8 +168,9 @@ int main(int argc, char** argv) {
         std::printf("\ntrivial tasks: isolates MPI / mpi4py.futures = %.1fx\n", figures["cluster.trivial_over_mpi4py"]);
     else
         std::printf("\nmpi4py.futures not found for /usr/bin/python3 (Debian's python3-mpi4py): not compared\n");
-    std::printf("CPU-bound: cluster (2 ranks x 1 worker) at %.2fx the local 2-worker pool\n",
-                figures["cluster.cpu_cluster_over_local"]);
+    std::printf("CPU-bound: cluster (2 ranks x 1 worker) at %.2fx the local 2-worker pool; the "
+                "client process used %.1f%% of a core meanwhile\n",
+                figures["cluster.cpu_cluster_over_local"], 100 * figures["cluster.client_cpu_share"]);
     if (!json_path.empty() && !bench::write_figures(json_path, figures, Runtime::python_version())) return 1;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/mpi_pool_executor.h"
@@ -142,6 +143,21 @@ TEST_CASE("work goes to both ranks") {
     std::set<long> pids;
     for (auto& future : futures) pids.insert(future.get().as<long>());
     CHECK(pids.size() == 2);
+}
+
+TEST_CASE("work goes to the rank with a free worker, not round-robin") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    const long pid_1 = pool.submit_to(0, "__main__:pid_after", 0.0).get().as<long>();
+    const long pid_2 = pool.submit_to(1, "__main__:pid_after", 0.0).get().as<long>();
+    REQUIRE(pid_1 != pid_2);
+    auto busy = pool.submit_to(1, "__main__:spin", 1.5); // rank 2's only worker
+    std::this_thread::sleep_for(100ms);
+    std::vector<isolates::Future<Value>> shorts;
+    for (int k = 0; k < 6; ++k) shorts.push_back(pool.submit("__main__:pid_after", 0.01));
+    for (auto& future : shorts) CHECK(future.get().as<long>() == pid_1);
+    CHECK_FALSE(busy.ready()); // they did not wait for it
+    CHECK(busy.get().as<double>() == 1.5);
 }
 
 TEST_CASE("a timeout and a cancel stop remote Python, and the worker serves on") {
