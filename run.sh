@@ -249,18 +249,35 @@ run_test_binary() {
 
 # mpi_check INDEX: the MPI executor's tests (tests/cluster/mpi_tests), on 3 ranks of this
 # machine: rank 0 runs the test cases, ranks 1 and 2 serve. --enable-recovery keeps the job
-# alive when a test kills a rank.
+# alive when a test kills a rank. Under ASan, Open MPI's own leaks at MPI_Finalize are
+# suppressed (lsan_mpi.supp), which needs the slow unwinder: Open MPI has no frame pointers.
 test_launcher=()
 mpi_check() {
-  local i=$1 bin="$build_root/py${py_versions[$1]}/tests/cluster/mpi_tests"
+  local i=$1 bin="$build_root/${build_variant}py${py_versions[$1]}/tests/cluster/mpi_tests"
+  local saved_env=("${test_env[@]}") adjusted=() entry supp_file=
   if ! build_for "$i" tests/cluster/mpi_tests; then
     echo "FAILED: tests/cluster/mpi_tests could not be built (is MPI found? meson's summary says)" >&2
     total_failed=$((total_failed + 1)); return
   fi
+  if [[ $build_variant == asan- ]]; then
+    supp_file=$(mktemp)
+    cat "$supp/lsan.supp" "$supp/lsan_mpi.supp" >"$supp_file"
+    for entry in "${test_env[@]}"; do
+      case $entry in
+        ASAN_OPTIONS=*) entry+=":fast_unwind_on_malloc=0" ;;
+        LSAN_OPTIONS=*) entry="LSAN_OPTIONS=suppressions=$supp_file:print_suppressions=0" ;;
+      esac
+      adjusted+=("$entry")
+    done
+    test_env=("${adjusted[@]}")
+  fi
   test_launcher=(mpirun --oversubscribe --enable-recovery -n 3)
   ((EUID == 0)) && test_launcher+=(--allow-run-as-root)
+  for entry in "${test_env[@]}"; do test_launcher+=(-x "${entry%%=*}"); done
+  echo "-- under ${test_launcher[*]}"
   run_test_binary "$i" "$bin"
-  test_launcher=()
+  test_env=("${saved_env[@]}") test_launcher=()
+  if [[ -n $supp_file ]]; then rm -f "$supp_file"; fi
 }
 
 # install_check INDEX: installs this Python's build into a temporary directory and builds and
@@ -449,6 +466,8 @@ case $cmd in
           install_check "$i"
           mpi_check "$i"
         fi
+        # The MPI tests under ASan too (Open MPI is not built for TSan: not run there).
+        if [[ $variant == asan && $i == "$newest" && $# == 0 ]]; then mpi_check "$i"; fi
       else
         # Counted as a failure so the final line alone tells CI something is wrong.
         echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
