@@ -26,16 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* workload = R"(
-def noop():
-    return None
-
-def count(n):
-    total = 0
-    for i in range(n):
-        total += i
-    return total
-)";
+/// Where cluster_workload.py (noop, count: the same functions mpi4py's ranks run) is.
+const std::string workload_dir = std::string(ISOLATES_SOURCE_DIR) + "/bench/cluster";
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -57,16 +49,16 @@ struct Measured {
 
 /// Trivial tasks per second and the time of 4 count(C) tasks, on `pool`.
 Measured measure(InterpreterPoolExecutor& pool, long tasks, long count) {
-    for (int k = 0; k < 100; ++k) pool.submit("__main__:noop").get(); // every worker up
+    for (int k = 0; k < 100; ++k) pool.submit("cluster_workload:noop").get(); // every worker up
     auto start = Clock::now();
     std::vector<Future<Value>> futures;
     futures.reserve(static_cast<std::size_t>(tasks));
-    for (long k = 0; k < tasks; ++k) futures.push_back(pool.submit("__main__:noop"));
+    for (long k = 0; k < tasks; ++k) futures.push_back(pool.submit("cluster_workload:noop"));
     for (auto& future : futures) future.get();
     const double rate = static_cast<double>(tasks) / seconds_since(start);
     start = Clock::now();
     const double cpu_before = process_cpu_seconds();
-    pool.map("__main__:count", std::vector<long>(4, count)).get();
+    pool.map("cluster_workload:count", std::vector<long>(4, count)).get();
     const double wall = seconds_since(start);
     return {rate, wall, (process_cpu_seconds() - cpu_before) / wall};
 }
@@ -78,7 +70,7 @@ int run_rank(int argc, char** argv, long tasks, long count) {
     Runtime runtime;
     MpiPoolExecutor::Options options;
     options.pool.workers = 1;
-    options.pool.init_source = workload;
+    options.pool.sys_path = {workload_dir};
     Measured cluster_figures{};
     {
         MpiPoolExecutor cluster(options);
@@ -87,7 +79,7 @@ int run_rank(int argc, char** argv, long tasks, long count) {
     }
     InterpreterPoolExecutor::Options local;
     local.workers = 2;
-    local.init_source = workload;
+    local.sys_path = {workload_dir};
     InterpreterPoolExecutor pool(local);
     const Measured local_figures = measure(pool, tasks, count);
     std::printf("{\"cluster_rate\": %f, \"cluster_cpu\": %f, \"client_cpu_share\": %f, "
@@ -124,7 +116,7 @@ int main(int argc, char** argv) {
     const int rounds = quick ? 3 : 5;
     const long tasks = quick ? 20'000 : 50'000, count = quick ? 1'000'000 : 3'000'000;
     const long mpi4py_tasks = tasks / 10; // it is a rate; mpi4py is far slower per task
-    const std::string reference = std::string(ISOLATES_SOURCE_DIR) + "/bench/cluster/mpi4py_reference.py";
+    const std::string reference = workload_dir + "/mpi4py_reference.py";
     const bool have_mpi4py =
         std::system("/usr/bin/python3 -c 'import mpi4py.futures' >/dev/null 2>&1") == 0;
     std::map<std::string, std::vector<double>> runs;

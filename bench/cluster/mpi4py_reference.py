@@ -9,16 +9,7 @@ import time
 
 from mpi4py.futures import MPIPoolExecutor
 
-
-def noop():
-    return None
-
-
-def count(n):
-    total = 0
-    for i in range(n):
-        total += i
-    return total
+from cluster_workload import count, noop
 
 
 def main():
