@@ -10,7 +10,8 @@
 //   if (condition) { ec.cancel_wait(); }     ec.notify_all() or ec.notify_one()
 //   else ec.wait(key, deadline);
 // Either the waiter sees the condition in its re-check, or the notifier sees the waiter in the
-// counter and bumps the epoch the waiter sleeps on, so no wake-up is ever lost.
+// counter and bumps the epoch the waiter sleeps on (and wakes it, when wait() marked the epoch
+// as slept on), so no wake-up is ever lost.
 
 #include <atomic>
 #include <chrono>
@@ -55,21 +56,21 @@ public:
             if (left <= std::chrono::steady_clock::duration::zero()) in_time = false;
             else timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(left);
         }
-        if (in_time) {
-            // Seq_cst store, then the kernel's read of the epoch: a notify_all whose exchange of
-            // `sleeping_` came before this store bumped the epoch before it, so FUTEX_WAIT sees
-            // the new epoch and returns at once (EAGAIN); one that comes after sees the flag.
-            sleeping_.store(true, std::memory_order_seq_cst);
-            // FUTEX_WAIT compares the word with `key` atomically with going to sleep.
-            in_time = futex_wait(epoch_, key, timeout, /*shared=*/false);
-        }
+        // Mark the word "a waiter sleeps on it" before sleeping. Every change of the word is a
+        // read-modify-write, so they are totally ordered: a notify after our mark sees the bit
+        // and wakes us; one before it changed the word, so the mark fails (or FUTEX_WAIT, which
+        // compares the word atomically with going to sleep, returns at once) and we re-check.
+        const Key marked = key | asleep_bit;
+        if (in_time && (key == marked || epoch_.compare_exchange_strong(key, marked,
+                                                                        std::memory_order_seq_cst)))
+            in_time = futex_wait(epoch_, marked, timeout, /*shared=*/false);
         cancel_wait();
         return in_time;
     }
 
     /// Wakes every waiter (when there are any). Call after making the condition true. Only the
     /// first notify_all after they fell asleep pays the system call: later ones, while the
-    /// sleepers are still getting up, cost an increment.
+    /// sleepers are still getting up, cost a compare-and-swap.
     void notify_all() noexcept {
         std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with prepare_wait's fence
         notify_all_after_fence();
@@ -79,13 +80,14 @@ public:
     void notify_all_after_fence() noexcept {
         // Relaxed is enough after the fence: the fence orders this load after the condition write.
         if (waiters_.load(std::memory_order_relaxed) == 0) return;
-        epoch_.fetch_add(1, std::memory_order_seq_cst);
-        // Seq_cst load: ordered after the epoch increment, so it sees the flag of any sleeper
-        // whose FUTEX_WAIT could still read the old epoch. The plain load keeps the common case
-        // (nobody asleep) free of a locked instruction.
-        if (sleeping_.load(std::memory_order_seq_cst) &&
-            sleeping_.exchange(false, std::memory_order_seq_cst))
-            futex_wake(epoch_, INT_MAX, /*shared=*/false);
+        // Advance the epoch and clear the bit in one step: (e | 1) + 1 is past e either way.
+        Key old = epoch_.load(std::memory_order_relaxed);
+        while (!epoch_.compare_exchange_weak(old, (old | asleep_bit) + 1, std::memory_order_seq_cst,
+                                             std::memory_order_relaxed)) {
+        }
+        // Only a word marked since the last notify_all has sleepers: the common case (waiters
+        // still spinning or re-checking) pays no system call.
+        if (old & asleep_bit) futex_wake(epoch_, INT_MAX, /*shared=*/false);
     }
 
     /// Wakes one sleeping waiter (when there are any): for a condition one waiter can consume,
@@ -93,18 +95,19 @@ public:
     void notify_one() noexcept {
         std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with prepare_wait's fence
         if (waiters_.load(std::memory_order_relaxed) == 0) return;
-        epoch_.fetch_add(1, std::memory_order_seq_cst);
-        // Leaves `sleeping_` alone: other sleepers stay asleep, and notify_all must still wake
-        // them. A waiter that went to sleep before the increment is woken here.
-        futex_wake(epoch_, 1, /*shared=*/false);
+        // Keeps the bit: the sleepers not woken here stay marked, so a later notify wakes them.
+        const Key old = epoch_.fetch_add(2, std::memory_order_seq_cst);
+        if (old & asleep_bit) futex_wake(epoch_, 1, /*shared=*/false);
     }
 
 private:
+    // Bit 0 of the epoch: a waiter may sleep on the word's current value (set by wait, cleared
+    // by notify_all). Notifies advance the rest.
+    static constexpr Key asleep_bit = 1;
     // The epoch is the futex word; waiters sit on another cache line so that announcing a wait
     // does not disturb sleepers' word.
-    alignas(64) std::atomic<std::uint32_t> epoch_{0};
+    alignas(64) std::atomic<Key> epoch_{0};
     alignas(64) std::atomic<std::uint32_t> waiters_{0};
-    std::atomic<bool> sleeping_{false}; // someone may be inside FUTEX_WAIT since the last notify_all
 };
 
 } // namespace isolates::base

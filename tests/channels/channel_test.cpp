@@ -271,6 +271,32 @@ TEST_CASE("Channel.blocked_sender_resumes_when_space_frees" * doctest::timeout(3
     CHECK(ordered);
 }
 
+TEST_CASE("Channel.a_receiver_that_keeps_draining_is_never_left_asleep" * doctest::timeout(120)) {
+    // The receiver empties the channel faster than the sender fills it, so it goes to sleep and
+    // is woken over and over, often while the sender is still inside the previous wake-up. A lost
+    // wake-up leaves it asleep with values queued (and the sender asleep on a full channel): here
+    // the timed calls turn that hang into a count.
+    constexpr int n = 100'000;
+    Channel ch(2);
+    std::atomic<int> stuck{0};
+    std::thread producer([&] {
+        for (int k = 0; k < n; ++k) {
+            if (!ch.send_for(Value(k), 10s)) ++stuck;
+            if (k % 16 == 0) std::this_thread::yield(); // vary the interleaving
+        }
+    });
+    int expected = 0;
+    bool ordered = true;
+    for (int k = 0; k < n; ++k) {
+        auto v = ch.recv_for(10s);
+        if (!v) { ++stuck; continue; }
+        ordered &= v->as_int64() == expected++;
+    }
+    producer.join();
+    CHECK(stuck.load() == 0);
+    CHECK(ordered);
+}
+
 TEST_CASE("Channel.close_racing_with_senders_and_receivers_loses_nothing" * doctest::timeout(120)) {
     for (std::size_t capacity : capacities) {
         CAPTURE(capacity);
