@@ -18,6 +18,7 @@
 #include "executor/interpreter_pool_executor.h"
 #include "interp/interpreter.h"
 #include "tests/doctest.h"
+#include "tests/huge_page_advice.h"
 #include "tests/pool_test_helpers.h"
 
 using namespace isolates;
@@ -131,6 +132,21 @@ TEST_CASE("Map.results_are_joined_whole_from_sized_and_unsized_inputs" * doctest
     check(std::move(first).get(), n);
     CHECK_FALSE(first.valid());
     check(second.get(), n);
+}
+
+TEST_CASE("Map.a_large_result_is_written_on_huge_pages" * doctest::timeout(60)) {
+    if (!testing::huge_pages_supported()) {
+        MESSAGE("no transparent huge pages on this kernel: skipped");
+        return;
+    }
+    InterpreterPoolExecutor pool(with_helpers(2));
+    // 300000 results of 16 bytes: more than two whole 2 MiB pages, which the sized input's
+    // reserved result advises before the chunks are joined into it.
+    const int n = 300'000;
+    std::vector<Value> results = pool.map("__main__:square", numbers(n), chunks_of(10'000)).get();
+    REQUIRE(results.size() == static_cast<std::size_t>(n));
+    CHECK(results[n - 1].as_int64() == std::int64_t(n - 1) * (n - 1));
+    CHECK(testing::huge_page_advised(results.data() + n / 2));
 }
 
 TEST_CASE("Map.bad_options_are_usage_errors" * doctest::timeout(30)) {
