@@ -100,18 +100,10 @@ std::string mpirun() {
 int main(int argc, char** argv) {
     if (argc >= 4 && std::string(argv[1]) == "--ranks")
         return run_rank(argc, argv, std::atol(argv[2]), std::atol(argv[3]));
-    std::string json_path;
-    bool quick = false;
-    for (int k = 1; k < argc; ++k) {
-        const std::string a = argv[k];
-        if (a == "--json" && k + 1 < argc) json_path = argv[++k];
-        else if (a == "--python" && k + 1 < argc) ++k;
-        else if (a == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    const auto line = bench::parse_command_line(argc, argv);
+    if (!line) return 2;
+    const std::string json_path = line->json_path;
+    const bool quick = line->quick;
     Runtime runtime; // parses the jobs' JSON
     const int rounds = quick ? 3 : 5;
     const long tasks = quick ? 20'000 : 50'000, count = quick ? 1'000'000 : 3'000'000;

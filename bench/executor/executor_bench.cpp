@@ -197,18 +197,11 @@ void print_map(std::map<std::string, double>& figures, int repeat) {
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path, python;
-    bool quick = false;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
-        else if (arg == "--python" && k + 1 < argc) python = argv[++k];
-        else if (arg == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    const auto line = isolates::bench::parse_command_line(argc, argv);
+    if (!line) return 2;
+    const std::string json_path = line->json_path;
+    const std::string python = line->python;
+    const bool quick = line->quick;
     if (json_path.empty() || python.empty()) {
         std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
         return 2;

@@ -113,18 +113,11 @@ double round_trip_seconds(InterpreterPoolExecutor& pool, const SharedBuffer& buf
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path, python;
-    bool quick = false;
-    for (int k = 1; k < argc; ++k) {
-        const std::string a = argv[k];
-        if (a == "--json" && k + 1 < argc) json_path = argv[++k];
-        else if (a == "--python" && k + 1 < argc) python = argv[++k];
-        else if (a == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    const auto line = isolates::bench::parse_command_line(argc, argv);
+    if (!line) return 2;
+    const std::string json_path = line->json_path;
+    const std::string python = line->python;
+    const bool quick = line->quick;
     if (python.empty()) {
         std::fprintf(stderr, "process_bench: --python PYTHON_EXE is required (the reference)\n");
         return 2;

@@ -50,18 +50,10 @@ def calls_per_s(name, n):
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string json_path;
-    bool quick = false;
-    for (int k = 1; k < argc; ++k) {
-        const std::string a = argv[k];
-        if (a == "--json" && k + 1 < argc) json_path = argv[++k];
-        else if (a == "--python" && k + 1 < argc) ++k;
-        else if (a == "--quick") quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    const auto line = bench::parse_command_line(argc, argv);
+    if (!line) return 2;
+    const std::string json_path = line->json_path;
+    const bool quick = line->quick;
     Runtime runtime;
     const int repeats = quick ? 3 : 9;
     const long n = quick ? 200'000 : 2'000'000;
