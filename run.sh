@@ -463,8 +463,10 @@ case $cmd in
         run_tests_for "$i" "$@"
         # Once, for the newest GIL build, and not when doctest arguments pick some tests.
         if [[ $variant == plain && $i == "$newest" && $# == 0 ]]; then
-          install_check "$i"
+          # The MPI tests first: building them builds libisolates-mpi, which meson install
+          # (without rebuilding) installs with the rest.
           mpi_check "$i"
+          install_check "$i"
         fi
         # The MPI tests under ASan too (Open MPI is not built for TSan: not run there).
         if [[ $variant == asan && $i == "$newest" && $# == 0 ]]; then mpi_check "$i"; fi
