@@ -1,11 +1,11 @@
 #pragma once
 // Comm: the one thread of a rank that makes MPI calls (MPI_THREAD_SERIALIZED), with nonblocking
-// calls only. Any thread posts a message (a byte frame and a tag) for another rank; the thread
-// sends it, receives whatever arrives and hands it to the handler, sends heartbeats to the peers
-// it was given, and reports a peer that has sent nothing for `silence` (dead or hung). While
-// messages flow it polls without sleeping; when nothing happens it sleeps in growing steps up to
-// `max_poll_interval` (Open MPI's blocking waits spin: an idle rank must not take a core from
-// the workers), woken at once by a post.
+// calls (and a receive only of a message a probe found). Any thread posts a message (a byte
+// frame and a tag) for another rank; the thread sends it, receives whatever arrives and hands it
+// to the handler, sends heartbeats to the peers it was given, and reports a peer that has sent
+// nothing for `silence` (dead or hung). While messages flow it polls without sleeping; when
+// nothing happens it sleeps in growing steps up to `max_poll_interval` (Open MPI's blocking waits
+// spin: an idle rank must not take a core from the workers), woken at once by a post.
 
 #include <chrono>
 #include <condition_variable>
