@@ -1,5 +1,7 @@
 #include "cluster/detail/pool_config.h"
 
+#include "cluster/detail/frame_header.h"
+
 #include <cstddef>
 #include <span>
 #include <string>
@@ -34,9 +36,9 @@ Bytes encode_pool_config(const InterpreterPoolExecutor::Options& options) {
         Value::boolean(options.own_openssl_context),
         Value::integer(options.kill_after.count()),
     });
-    const std::vector<std::byte> frame = wire::encode(config);
-    const auto* bytes = reinterpret_cast<const char*>(frame.data());
-    return Bytes(bytes, bytes + frame.size());
+    Bytes frame;
+    put_frame(frame, wire::encode(config));
+    return frame;
 }
 
 InterpreterPoolExecutor::Options decode_pool_config(const Bytes& frame) {
