@@ -194,6 +194,33 @@ header() { echo "== Python ${py_versions[$1]} (${py_exes[$1]})"; }
 
 total_passed=0
 total_failed=0
+failures=()
+
+# record_failure COUNT WHAT: counts COUNT failures and keeps WHAT for the list printed at the end.
+record_failure() {
+  total_failed=$((total_failed + $1))
+  failures+=("$2")
+  echo "FAILED: $2" >&2
+}
+
+# print_totals: the failures once more (the tail of a long log is what gets read), then the
+# totals line CI parses; its status says whether anything failed.
+print_totals() {
+  if ((${#failures[@]})); then
+    echo "failures:"
+    printf '  %s\n' "${failures[@]}"
+  fi
+  echo "$total_passed passed, $total_failed failed"
+  ((total_failed == 0))
+}
+
+# failed_test_cases LOG: the doctest test cases whose block in LOG reports an error or a crash.
+failed_test_cases() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+    /^={20,}/ { test_case = ""; next }
+    /^TEST CASE:/ { sub(/^TEST CASE:[[:space:]]*/, ""); test_case = $0; next }
+    test_case != "" && /(ERROR|CRASHED)/ { print test_case; test_case = "" }' | sort -u
+}
 
 # The doctest binaries, relative to a build directory: the suite that links everything, and the
 # pure C++ channel tests that link no Python layer.
@@ -214,8 +241,7 @@ run_test_binary() {
   local i=$1 bin=$2; shift 2
   local name=${bin##*/} log status=0 summary
   if [[ ! -x $bin ]]; then
-    echo "FAILED: $bin was not built" >&2
-    total_failed=$((total_failed + 1)); return
+    record_failure 1 "$bin was not built"; return
   fi
   echo "-- $name"
   log=$(mktemp)
@@ -227,23 +253,23 @@ run_test_binary() {
   # Colour codes (--force-colors) would break the parse.
   summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\[doctest\] test cases:' \
     | tail -n1) || true
+  local what="${build_variant}py${py_versions[$i]} $name" cases
+  cases=$(failed_test_cases "$log" | paste -sd, | sed 's/,/, /g')
   rm -f "$log"
   if [[ -z $summary ]]; then
-    echo "FAILED: $name for Python ${py_versions[$i]} exited with status $status" \
-      "and no doctest summary" >&2
-    total_failed=$((total_failed + 1)); return
+    record_failure 1 "$what exited with status $status and no doctest summary${cases:+ (in $cases)}"
+    return
   fi
   local passed failed
   passed=$(sed -nE 's/.*\|[[:space:]]*([0-9]+) passed.*/\1/p' <<<"$summary")
   failed=$(sed -nE 's/.*\|[[:space:]]*([0-9]+) failed.*/\1/p' <<<"$summary")
   passed=${passed:-0} failed=${failed:-1}
-  total_passed=$((total_passed + passed)) total_failed=$((total_failed + failed))
+  total_passed=$((total_passed + passed))
+  ((failed == 0)) || record_failure "$failed" "$what: $failed failed: ${cases:-see its output above}"
   # A crash or hang after the summary (e.g. in interpreter shutdown) is still a failure; but
   # mpirun's status after a test killed a rank is Open MPI's to choose (a hang still times out).
   if ((status != 0 && failed == 0)) && [[ $status == 124 || ${#test_launcher[@]} == 0 ]]; then
-    echo "FAILED: $name for Python ${py_versions[$i]} exited with status $status" \
-      "after reporting success" >&2
-    total_failed=$((total_failed + 1))
+    record_failure 1 "$what exited with status $status after reporting success"
   fi
 }
 
@@ -256,8 +282,8 @@ mpi_check() {
   local i=$1 bin="$build_root/${build_variant}py${py_versions[$1]}/tests/cluster/mpi_tests"
   local saved_env=("${test_env[@]}") adjusted=() entry supp_file=
   if ! build_for "$i" tests/cluster/mpi_tests; then
-    echo "FAILED: tests/cluster/mpi_tests could not be built (is MPI found? meson's summary says)" >&2
-    total_failed=$((total_failed + 1)); return
+    record_failure 1 "tests/cluster/mpi_tests could not be built (is MPI found? meson's summary says)"
+    return
   fi
   if [[ $build_variant == asan- ]]; then
     supp_file=$(mktemp)
@@ -293,10 +319,10 @@ install_check() {
   rm -f "$log"
   passed=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")
   failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
-  total_passed=$((total_passed + ${passed:-0})) total_failed=$((total_failed + ${failed:-0}))
+  total_passed=$((total_passed + ${passed:-0}))
+  ((${failed:-0} == 0)) || record_failure "$failed" "tests/install/check_install.sh: $failed checks failed"
   if [[ -z $summary ]] || ((status != 0 && ${failed:-0} == 0)); then
-    echo "FAILED: tests/install/check_install.sh exited with status $status" >&2
-    total_failed=$((total_failed + 1))
+    record_failure 1 "tests/install/check_install.sh exited with status $status"
   fi
 }
 
@@ -353,11 +379,9 @@ tsan_cpython_tests() {
   if CXX=$fuzz_cxx CC=clang-16 build_for 0; then
     run_tests_for 0 "$@"
   else
-    echo "FAILED: ${build_variant}build for $prefix" >&2
-    total_failed=$((total_failed + 1))
+    record_failure 1 "${build_variant}build for $prefix"
   fi
-  echo "$total_passed passed, $total_failed failed"
-  ((total_failed == 0))
+  print_totals
 }
 
 # --- Fuzzing ---------------------------------------------------------------------------------
@@ -472,12 +496,10 @@ case $cmd in
         if [[ $variant == asan && $i == "$newest" && $# == 0 ]]; then mpi_check "$i"; fi
       else
         # Counted as a failure so the final line alone tells CI something is wrong.
-        echo "FAILED: ${build_variant}build for Python ${py_versions[$i]}" >&2
-        total_failed=$((total_failed + 1))
+        record_failure 1 "${build_variant}build for Python ${py_versions[$i]}"
       fi
     done
-    echo "$total_passed passed, $total_failed failed"
-    ((total_failed == 0))
+    print_totals
     ;;
   python)
     (($#)) || usage
