@@ -66,7 +66,12 @@ Value& Value::operator=(Value&& other) noexcept {
 }
 
 void Value::release() noexcept {
-    if (u_.node->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) Node::destroy(u_.node);
+    // The sole owner (a count of 1, read with acquire: as in move_items_into) destroys without
+    // writing the count, so the node's cache line is only read on this thread and the thread
+    // that made it, most often the next to reuse the block (base/block_cache.h), finds it clean.
+    std::atomic<std::uint32_t>& refs = u_.node->refs;
+    if (refs.load(std::memory_order_acquire) == 1 || refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        Node::destroy(u_.node);
     tag_ = Tag::none;
 }
 

@@ -10,14 +10,15 @@
 #include <string>
 #include <utility>
 
-#include "base/heap.h"
+#include "base/block_cache.h"
 #include "interp/errors.h"
 
 namespace isolates::detail {
 
 namespace {
+// Nodes come from the block cache: a Value is often made on one thread and dropped on another.
 Node* allocate(Kind kind, std::size_t size, std::size_t payload_bytes, std::uint8_t flags = 0) {
-    void* memory = base::heap_allocate(sizeof(Node) + payload_bytes);
+    void* memory = base::cached_allocate(sizeof(Node) + payload_bytes);
     return new (memory) Node(kind, size, flags);
 }
 
@@ -37,6 +38,20 @@ Node* copy_of(Kind kind, const void* data, std::size_t size, std::size_t payload
 [[noreturn]] void broken(const char* what) noexcept {
     std::fprintf(stderr, "isolates: internal error: %s\n", what);
     std::abort();
+}
+
+std::size_t item_bytes(Kind kind) noexcept;
+
+/// The bytes `node` was allocated with, or fewer for a container that was abandoned before it
+/// filled (its size counts only the items made): never more, as cached_free requires.
+std::size_t allocated_bytes(const Node* node) noexcept {
+    switch (node->kind) {
+    case Kind::integer: case Kind::bytes: return sizeof(Node) + node->size;
+    case Kind::str: return sizeof(Node) + node->size + 1;
+    case Kind::complex: return sizeof(Node) + 2 * sizeof(double);
+    case Kind::native: return sizeof(Node) + sizeof(std::shared_ptr<const Shareable>);
+    default: return sizeof(Node) + node->size * item_bytes(node->kind);
+    }
 }
 
 std::size_t item_bytes(Kind kind) noexcept {
@@ -65,8 +80,9 @@ void Node::destroy(Node* node) noexcept {
     default:
         break;
     }
+    const std::size_t bytes = allocated_bytes(node);
     node->~Node();
-    base::heap_free(node);
+    base::cached_free(node, bytes);
 }
 
 Value make_big_int(std::span<const std::byte> le) {

@@ -1,8 +1,8 @@
 #pragma once
-// The one place that makes Value nodes: it allocates them (from the heap of the interpreter
-// running on this thread, see heap.h), fills them, records their size and nesting depth, and
-// owns a container's items while it fills. value.cpp, value_python.cpp and wire.cpp build every
-// boxed Value through here.
+// The one place that makes Value nodes: it allocates them (through base/block_cache.h, whose
+// blocks come from the heap of the interpreter running on this thread), fills them, records
+// their size and nesting depth, and owns a container's items while it fills. value.cpp,
+// value_python.cpp and wire.cpp build every boxed Value through here.
 
 #include <cstddef>
 #include <cstdint>
