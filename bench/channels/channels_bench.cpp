@@ -19,25 +19,16 @@
 
 #include <isolates.h>
 
+#include "bench/bench_figures.h"
+
 using namespace isolates;
+using bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Options {
-    std::string json_path;
-    std::string python = "python3";
-    bool quick = false;
-};
-
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> xs) {
-    std::sort(xs.begin(), xs.end());
-    const std::size_t n = xs.size();
-    return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
 /// Runs every measurement `repeats` times, round-robin (so that a noisy moment on this small
@@ -170,20 +161,13 @@ double buffer_pass_us(std::size_t size, long n) {
 std::string source_dir() { return ISOLATES_BENCH_CHANNELS_DIR; }
 
 /// Runs bench/channels/cpython_queue.py with PYTHON_EXE and parses its one-line JSON.
-std::map<std::string, double> cpython_reference(const Options& options, long n, long roundtrips,
+std::map<std::string, double> cpython_reference(const std::string& python, long n, long roundtrips,
                                                 int repeats, std::size_t capacity) {
-    const std::string command = "'" + options.python + "' '" + source_dir() + "/cpython_queue.py' " +
-                                std::to_string(n) + " " + std::to_string(roundtrips) + " " +
-                                std::to_string(repeats) + " " + std::to_string(capacity);
-    std::FILE* pipe = ::popen(command.c_str(), "r");
-    if (!pipe) throw std::runtime_error("cannot run " + command);
-    std::string text;
-    char chunk[4096];
-    while (std::size_t got = std::fread(chunk, 1, sizeof chunk, pipe)) text.append(chunk, got);
-    if (::pclose(pipe) != 0) throw std::runtime_error("the CPython reference failed: " + command);
-    // Parse with the embedded interpreter rather than a hand-written JSON reader.
+    const std::string text = bench::run_command(
+        "'" + python + "' '" + source_dir() + "/cpython_queue.py' " + std::to_string(n) + " " +
+        std::to_string(roundtrips) + " " + std::to_string(repeats) + " " + std::to_string(capacity));
+    // Each figure comes as a list of repeats: parsed with the embedded interpreter.
     Interpreter in;
-    in.exec("import json, statistics\n");
     const Value parsed = in.call("json:loads", text);
     std::map<std::string, double> out;
     for (const auto& [key, value] : parsed.dict_items()) {
@@ -198,17 +182,10 @@ std::map<std::string, double> cpython_reference(const Options& options, long n, 
 } // namespace
 
 int main(int argc, char** argv) {
-    Options options;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        if (arg == "--json" && k + 1 < argc) options.json_path = argv[++k];
-        else if (arg == "--python" && k + 1 < argc) options.python = argv[++k];
-        else if (arg == "--quick") options.quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return 2;
-        }
-    }
+    auto line = bench::parse_command_line(argc, argv);
+    if (!line) return 2;
+    if (line->python.empty()) line->python = "python3";
+    const bench::CommandLine& options = *line;
     Runtime runtime;
     const int repeats = options.quick ? 3 : 7;
     const long cpp_n = options.quick ? 300'000 : 3'000'000;
@@ -268,7 +245,7 @@ int main(int argc, char** argv) {
 
     std::fprintf(stderr, "Python interpreter -> interpreter (CPython's queue, %s) ...\n",
                  options.python.c_str());
-    const auto cpython = cpython_reference(options, cpython_n, cpython_roundtrips, cpython_repeats, capacity);
+    const auto cpython = cpython_reference(options.python, cpython_n, cpython_roundtrips, cpython_repeats, capacity);
     std::map<std::string, double> ref;
     for (const auto& [name, expression] : payload_expressions)
         ref[name] = cpython_n / cpython.at(std::string("throughput_") + name);
@@ -320,17 +297,10 @@ int main(int argc, char** argv) {
     for (const auto& [name, size] : sizes)
         row(std::string("py <-> py SharedBuffer pass, ") + name + " (us)", pass[name], 0, "%.1f");
 
-    if (!options.json_path.empty()) {
-        std::ofstream out(options.json_path);
-        out << "{\n";
-        std::size_t k = 0;
-        for (const auto& [key, value] : figures)
-            out << "  \"" << key << "\": " << fmt(value, "%.6g") << (++k < figures.size() ? ",\n" : "\n");
-        out << "}\n";
-        if (!out) {
-            std::fprintf(stderr, "cannot write %s\n", options.json_path.c_str());
-            return 1;
-        }
+    if (!options.json_path.empty() &&
+        !bench::write_figures(options.json_path, figures, Runtime::python_version())) {
+        std::fprintf(stderr, "cannot write %s\n", options.json_path.c_str());
+        return 1;
     }
     return 0;
 }
