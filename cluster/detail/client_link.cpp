@@ -51,9 +51,8 @@ ClientLink::ClientLink(boost::mpi::communicator world, const MpiPoolExecutor::Op
 
 ClientLink::ClientLink(boost::mpi::communicator world, const MpiPoolExecutor::Options& options)
     : ClientLink(world, options, NoPool{}) {
-    const std::vector<int> peers = serving_ranks(world, options.root);
     const Bytes config = encode_pool_config(options.pool);
-    for (int rank : peers) comm_->post(rank, tag_config, config);
+    for (const Rank& rank : ranks_) comm_->post(rank.info.rank, tag_config, config);
     std::unique_lock lock(mutex_);
     const auto deadline = Clock::now() + options.start_timeout;
     const auto settled = [&] {
@@ -61,17 +60,14 @@ ClientLink::ClientLink(boost::mpi::communicator world, const MpiPoolExecutor::Op
                            [](const Rank& r) { return r.ready || !r.failure.empty(); });
     };
     changed_.wait_until(lock, deadline, settled);
-    std::string failures;
-    for (auto& rank : ranks_) {
+    for (auto& rank : ranks_)
         if (!rank.ready && rank.failure.empty())
             rank.failure = "did not start its pool within " +
                            isolates::detail::format_duration(options.start_timeout);
-        if (!rank.failure.empty()) failures += (failures.empty() ? "" : "; ") + describe(rank.info) + " " + rank.failure;
-    }
-    if (!failures.empty()) {
+    if (const std::string why = failures(); !why.empty()) {
         lock.unlock();
         shutdown();
-        throw Error("MpiPoolExecutor: " + failures);
+        throw Error("MpiPoolExecutor: " + why);
     }
     std::size_t total = 0;
     for (const auto& rank : ranks_) total += rank.info.workers;
@@ -83,6 +79,13 @@ ClientLink::~ClientLink() { shutdown(); }
 std::size_t ClientLink::total_workers() const {
     std::lock_guard lock(mutex_);
     return first_made_.size();
+}
+
+std::string ClientLink::failures() const {
+    std::string list;
+    for (const auto& rank : ranks_)
+        if (!rank.failure.empty()) list += (list.empty() ? "" : "; ") + describe(rank.info) + " " + rank.failure;
+    return list;
 }
 
 ClientLink::Rank* ClientLink::find(int rank) {
@@ -116,11 +119,7 @@ std::unique_ptr<isolates::detail::RemoteWorker> ClientLink::make_slot(std::size_
             if (!chosen || rank.slots * chosen->info.workers < chosen->slots * rank.info.workers)
                 chosen = &rank;
         }
-        if (!chosen) {
-            std::string why;
-            for (const auto& rank : ranks_) why += (why.empty() ? "" : "; ") + describe(rank.info) + " " + rank.failure;
-            throw Error("MpiPoolExecutor: no serving rank is left (" + why + ")");
-        }
+        if (!chosen) throw Error("MpiPoolExecutor: no serving rank is left (" + failures() + ")");
         local = chosen->slots % chosen->info.workers;
     }
     ++chosen->slots;

@@ -62,6 +62,8 @@ private:
     void on_message(int source, int tag, Bytes&& message);
     void on_silent(int rank);
     Rank* find(int rank);
+    /// "rank N (host h) why; ..." for every rank with a failure. Call with mutex_ held.
+    std::string failures() const;
 
     const std::chrono::milliseconds rank_timeout_;
     mutable std::mutex mutex_;
