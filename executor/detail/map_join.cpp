@@ -91,7 +91,9 @@ void MapJoin::cancel_from(std::size_t from) {
         for (std::size_t k = from; k < chunks_.size(); ++k)
             if (chunks_[k]) later.push_back(chunks_[k]); // joined ones are null, and done
     }
-    for (auto& chunk : later) chunk->cancel();
+    // Last first: a worker freed by stopping an earlier chunk must find the later ones already
+    // cancelled, or it could start one of them in between.
+    for (auto chunk = later.rbegin(); chunk != later.rend(); ++chunk) (*chunk)->cancel();
 }
 
 void MapJoin::join_done_prefix(std::unique_lock<std::mutex>& lock) {

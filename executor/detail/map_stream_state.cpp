@@ -44,7 +44,8 @@ void MapStreamState::stop() noexcept {
     holding_ = false;
     results_ = Value();
     pending_failure_ = nullptr;
-    for (auto& chunk : in_flight_) chunk.state->cancel();
+    // Last first, as MapJoin::cancel_from: no worker freed by an earlier chunk starts a later one.
+    for (auto chunk = in_flight_.rbegin(); chunk != in_flight_.rend(); ++chunk) chunk->state->cancel();
     in_flight_.clear();
     items_.reset();
 }

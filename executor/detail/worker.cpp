@@ -69,7 +69,8 @@ void Worker::cancel_running() {
         if (running_) states.push_back(running_);
         for (const auto& request : in_flight_) states.push_back(request.state);
     }
-    for (const auto& state : states) state->cancel();
+    // Last first: the process must not start a request sent ahead while the one before it stops.
+    for (auto state = states.rbegin(); state != states.rend(); ++state) (*state)->cancel();
 }
 
 bool Worker::make_interpreter() {
