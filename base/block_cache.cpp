@@ -10,23 +10,13 @@
 #include <utility>
 
 #include "base/heap.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ISOLATES_BLOCK_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ISOLATES_BLOCK_CACHE 0
-#endif
-#endif
-#ifndef ISOLATES_BLOCK_CACHE
-#define ISOLATES_BLOCK_CACHE 1
-#endif
+#include "base/sanitized.h"
 
 namespace isolates::base {
 
 namespace {
 
-#if ISOLATES_BLOCK_CACHE
+#if !ISOLATES_ADDRESS_SANITIZED
 
 constexpr std::size_t class_granularity = 64; // at most 63 bytes of a block lost to rounding
 constexpr std::size_t class_count = block_cache_max_bytes / class_granularity;

@@ -40,7 +40,16 @@ Node* copy_of(Kind kind, const void* data, std::size_t size, std::size_t payload
     std::abort();
 }
 
-std::size_t item_bytes(Kind kind) noexcept;
+std::size_t item_bytes(Kind kind) noexcept {
+    switch (kind) {
+    case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset:
+        return sizeof(Value);
+    case Kind::dict:
+        return sizeof(std::pair<Value, Value>);
+    default:
+        broken("ContainerBuilder made for a kind that is not a container");
+    }
+}
 
 /// The bytes `node` was allocated with, or fewer for a container that was abandoned before it
 /// filled (its size counts only the items made): never more, as cached_free requires.
@@ -51,17 +60,6 @@ std::size_t allocated_bytes(const Node* node) noexcept {
     case Kind::complex: return sizeof(Node) + 2 * sizeof(double);
     case Kind::native: return sizeof(Node) + sizeof(std::shared_ptr<const Shareable>);
     default: return sizeof(Node) + node->size * item_bytes(node->kind);
-    }
-}
-
-std::size_t item_bytes(Kind kind) noexcept {
-    switch (kind) {
-    case Kind::tuple: case Kind::list: case Kind::set: case Kind::frozenset:
-        return sizeof(Value);
-    case Kind::dict:
-        return sizeof(std::pair<Value, Value>);
-    default:
-        broken("ContainerBuilder made for a kind that is not a container");
     }
 }
 } // namespace
