@@ -214,12 +214,13 @@ print_totals() {
   ((total_failed == 0))
 }
 
-# failed_test_cases LOG: the doctest test cases whose block in LOG reports an error or a crash.
+# failed_test_cases LOG: the doctest test cases whose block in LOG (colour codes stripped)
+# reports an error or a crash.
 failed_test_cases() {
-  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk '
+  awk '
     /^={20,}/ { test_case = ""; next }
     /^TEST CASE:/ { sub(/^TEST CASE:[[:space:]]*/, ""); test_case = $0; next }
-    test_case != "" && /(ERROR|CRASHED)/ { print test_case; test_case = "" }' | sort -u
+    test_case != "" && /(ERROR|CRASHED)/ { print test_case; test_case = "" }' "$1" | sort -u
 }
 
 # The doctest binaries, relative to a build directory: the suite that links everything, and the
@@ -251,8 +252,8 @@ run_test_binary() {
     | tee "$log" || status=$?
   ((status == 124)) && echo "$name timed out after ${test_timeout}s (ISOLATES_TEST_TIMEOUT)" >&2
   # Colour codes (--force-colors) would break the parse.
-  summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\[doctest\] test cases:' \
-    | tail -n1) || true
+  sed -i 's/\x1b\[[0-9;]*m//g' "$log"
+  summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n1) || true
   local what="${build_variant}py${py_versions[$i]} $name" cases
   cases=$(failed_test_cases "$log" | paste -sd, | sed 's/,/, /g')
   rm -f "$log"
