@@ -34,7 +34,7 @@ usage: $0 setup|demo|test|fuzz|soak|bench|python [args]
                 built with TSan (./run.sh python 3.14t-tsan, built here when missing)
   fuzz [seconds] build the libFuzzer targets with clang (build/fuzz-py3.X, newest GIL CPython) and
                 run them for about that many seconds in total (default 60)
-  soak [--quick] build for the newest GIL CPython and run tests/soak/soak: 1,000,000 pool tasks,
+  soak [--quick] build for the newest GIL CPython and run tests/executor/soak: 1,000,000 pool tasks,
                 10,000,000 channel messages, 1,000 pool and 10,000 channel create/destroy cycles,
                 RSS checked against CPython's own per-interpreter leak (--quick: 1/100 of it)
   bench [args]  build for the newest GIL CPython and run the benchmarks (with a free-threaded
@@ -329,7 +329,7 @@ install_check() {
 
 # --- Sanitizers ------------------------------------------------------------------------------
 # libpython is not instrumented: a sanitizer build switches CPython to plain malloc (see
-# interp/runtime.cpp) and tests/sanitizers/*.supp hides reports from CPython internals only.
+# interp/runtime.cpp) and tests/support/sanitizers/*.supp hides reports from CPython internals only.
 supp="$PWD/tests/sanitizers"
 
 # use_sanitizer asan|tsan INDEX: selects that build variant of Python INDEX for build_for and
@@ -386,7 +386,7 @@ tsan_cpython_tests() {
 }
 
 # --- Fuzzing ---------------------------------------------------------------------------------
-# clang 16, not Debian 12's default clang 14: interp/convert.h captures structured bindings in
+# clang 16, not Debian 12's default clang 14: isolates/interp/convert.h captures structured bindings in
 # lambdas (C++20), which clang supports only from version 16.
 fuzz_packages=(clang-16 libclang-rt-16-dev)
 fuzz_cxx=clang++-16
@@ -404,7 +404,7 @@ fuzz_run() {
                     -Dcpp_args=-fsanitize=fuzzer-no-link -Dsanitize_tests=true)
   dir="$build_root/fuzz-py${py_versions[$newest]}"
   local ninja_targets=()
-  for target in "${fuzz_targets[@]}"; do ninja_targets+=("tests/fuzz/$target"); done
+  for target in "${fuzz_targets[@]}"; do ninja_targets+=("tests/interp/fuzz/$target"); done
   if ! CXX=$fuzz_cxx build_for "$newest" "${ninja_targets[@]}"; then
     echo "FAILED: fuzz build"
     echo "0 passed, 1 failed"
@@ -415,13 +415,13 @@ fuzz_run() {
   export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
   for target in "${fuzz_targets[@]}"; do
-    # New inputs go to the build dir; the committed seeds in tests/fuzz/corpus/ stay unchanged.
+    # New inputs go to the build dir; the committed seeds in tests/interp/fuzz/corpus/ stay unchanged.
     local work="$dir/corpus/$target" artifacts="$dir/artifacts/$target/" log="$dir/$target.log"
     mkdir -p "$work" "$artifacts"
     echo "-- $target for ${share}s"
     status=0
     "$dir/tests/fuzz/$target" -max_total_time="$share" -print_final_stats=1 \
-      -artifact_prefix="$artifacts" "$work" "tests/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
+      -artifact_prefix="$artifacts" "$work" "tests/interp/fuzz/corpus/$target" >"$log" 2>&1 || status=$?
     local execs
     execs=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+).*/\1/p' "$log" | tail -n1)
     total_execs=$((total_execs + ${execs:-0}))

@@ -9,7 +9,7 @@
 #include <new>
 #include <utility>
 
-#include "base/heap.h"
+#include <isolates/base/impl/heap.h>
 #include "base/sanitized.h"
 
 namespace isolates::base {

@@ -1,4 +1,4 @@
-#include "base/heap.h"
+#include <isolates/base/impl/heap.h>
 
 #include <mimalloc.h>
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 namespace isolates::bench {
 

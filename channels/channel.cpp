@@ -1,4 +1,4 @@
-#include "channels/channel.h"
+#include <isolates/channels/channel.h>
 
 #include <climits>
 

@@ -1,4 +1,4 @@
-#include "channels/shared_buffer.h"
+#include <isolates/channels/shared_buffer.h>
 
 #include <cstring>
 #include <new>
@@ -6,9 +6,9 @@
 
 #include "channels/detail/buffer_storage.h"
 #include "channels/detail/segment_registry.h"
-#include "channels/detail/shm_segment.h"
-#include "base/heap.h"
-#include "interp/errors.h"
+#include "base/shm_segment.h"
+#include <isolates/base/impl/heap.h>
+#include <isolates/interp/errors.h>
 
 namespace isolates {
 
@@ -43,10 +43,11 @@ private:
 class SegmentStorage final : public BufferStorage {
 public:
     /// Creates a new owner-only segment of `size` bytes, mapped read-write for filling.
-    explicit SegmentStorage(std::size_t size) : segment_(ShmSegment::create(size)) {}
+    explicit SegmentStorage(std::size_t size) : segment_(with_segment_errors_as<UsageError>([&] { return ShmSegment::create(size); })) {}
     /// Maps an existing segment read-only.
     explicit SegmentStorage(const std::string& name)
-        : segment_(ShmSegment::open(name, ShmSegment::Access::read_only)) {}
+        : segment_(with_segment_errors_as<UsageError>(
+              [&] { return ShmSegment::open(name, ShmSegment::Access::read_only); })) {}
 
     std::span<std::byte> writable() noexcept { return segment_.bytes(); }
     std::span<const std::byte> bytes() const noexcept override { return segment_.bytes(); }

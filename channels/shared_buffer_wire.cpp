@@ -1,4 +1,4 @@
-// SharedBuffer's wire form (interp/wire.h, tags 0x0e and 0x0f): a buffer in shared memory crosses
+// SharedBuffer's wire form (isolates/interp/wire.h, tags 0x0e and 0x0f): a buffer in shared memory crosses
 // as its segment's name and range, no byte copied; one in process memory as its bytes, a copy.
 // Registered when the library loads, as python/ registers the buffer's Python hooks.
 
@@ -9,9 +9,9 @@
 #include <string>
 
 #include "channels/detail/buffer_storage.h"
-#include "channels/shared_buffer.h"
-#include "interp/errors.h"
-#include "interp/wire_codec.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire_codec.h>
 
 namespace isolates {
 

@@ -1,4 +1,4 @@
-#include "cluster/mpi_pool_executor.h"
+#include <isolates/cluster/mpi_pool_executor.h>
 
 #include <mpi.h>
 
@@ -7,8 +7,8 @@
 
 #include "cluster/detail/client_link.h"
 #include "cluster/detail/serving_rank.h"
-#include "interp/errors.h"
-#include "interp/runtime.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/runtime.h>
 
 namespace isolates {
 

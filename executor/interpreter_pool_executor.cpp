@@ -1,19 +1,19 @@
-#include "executor/interpreter_pool_executor.h"
+#include <isolates/executor/interpreter_pool_executor.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <thread>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_process.h"
-#include "executor/detail/worker_protocol.h"
-#include "interp/runtime.h"
+#include <isolates/process/process_worker.h>
+#include <isolates/process/worker_protocol.h>
+#include <isolates/interp/runtime.h>
 
 namespace isolates {
 
 using detail::Outcome;
 using detail::Task;
-using detail::Worker;
+using detail::PoolWorker;
 
 namespace {
 using WorkerKind = InterpreterPoolExecutor::WorkerKind;
@@ -37,9 +37,9 @@ std::size_t worker_count(const InterpreterPoolExecutor::Options& options) {
 
 /// `options`, once checked where no other function does.
 InterpreterPoolExecutor::Options checked(InterpreterPoolExecutor::Options options) {
-    if (options.process_prefetch > detail::max_process_prefetch)
+    if (options.process_prefetch > max_process_prefetch)
         throw UsageError("InterpreterPoolExecutor: process_prefetch is at most " +
-                         std::to_string(detail::max_process_prefetch) + ", not " +
+                         std::to_string(max_process_prefetch) + ", not " +
                          std::to_string(options.process_prefetch));
     return options;
 }
@@ -65,22 +65,22 @@ std::exception_ptr shutdown_error() {
 
 /// A submit_call task: `target(*args, **kwargs)`, named after its target in timeout messages.
 /// `Op::call_void` drops the result in the worker (submit_call_void).
-template <detail::worker_protocol::Op op> struct CallBody {
-    using Result = std::conditional_t<op == detail::worker_protocol::Op::call, Value, void>;
+template <worker_protocol::Op op> struct CallBody {
+    using Result = std::conditional_t<op == worker_protocol::Op::call, Value, void>;
     std::string target;
     std::vector<Value> args;
     std::vector<std::pair<std::string, Value>> kwargs;
 
     Result operator()(Interpreter& in) const {
-        if constexpr (op == detail::worker_protocol::Op::call) return in.call_with(target, args, kwargs);
+        if constexpr (op == worker_protocol::Op::call) return in.call_with(target, args, kwargs);
         else in.call_void(target, args, kwargs);
     }
-    detail::worker_protocol::Request request() const {
-        return detail::worker_protocol::make_request(op, target, args, kwargs);
+    worker_protocol::Request request() const {
+        return worker_protocol::make_request(op, target, args, kwargs);
     }
-    Result result(detail::worker_protocol::Reply&& reply) const {
-        Value value = detail::worker_protocol::value_or_throw(std::move(reply));
-        if constexpr (op == detail::worker_protocol::Op::call) return value;
+    Result result(worker_protocol::Reply&& reply) const {
+        Value value = worker_protocol::value_or_throw(std::move(reply));
+        if constexpr (op == worker_protocol::Op::call) return value;
     }
     const std::string& name() const noexcept { return target; }
 };
@@ -89,22 +89,22 @@ template <detail::worker_protocol::Op op> struct CallBody {
 struct SourceBody {
     std::string source;
     void operator()(Interpreter& in) const { in.exec(source); }
-    detail::worker_protocol::Request request() const {
-        return detail::worker_protocol::make_request(detail::worker_protocol::Op::exec, source);
+    worker_protocol::Request request() const {
+        return worker_protocol::make_request(worker_protocol::Op::exec, source);
     }
-    void result(detail::worker_protocol::Reply&& reply) const {
-        detail::worker_protocol::value_or_throw(std::move(reply));
+    void result(worker_protocol::Reply&& reply) const {
+        worker_protocol::value_or_throw(std::move(reply));
     }
 };
 
 /// A relayed worker-protocol request: run as it is, answered with its reply as it is.
 struct RelayBody {
-    detail::worker_protocol::Request relayed;
-    detail::worker_protocol::Reply operator()(Interpreter& in) const {
-        return detail::worker_protocol::run(in, relayed);
+    worker_protocol::Request relayed;
+    worker_protocol::Reply operator()(Interpreter& in) const {
+        return worker_protocol::run(in, relayed);
     }
-    detail::worker_protocol::Request request() const { return relayed; }
-    detail::worker_protocol::Reply result(detail::worker_protocol::Reply&& reply) const {
+    worker_protocol::Request request() const { return relayed; }
+    worker_protocol::Reply result(worker_protocol::Reply&& reply) const {
         return std::move(reply);
     }
     const std::string& name() const noexcept { return relayed.text; }
@@ -127,7 +127,7 @@ struct PostBody : detail::RunsOnHost {
 
 /// The pool whose worker calls this, or nullptr.
 const InterpreterPoolExecutor::Impl* current_pool() noexcept {
-    const Worker* worker = Worker::current();
+    const PoolWorker* worker = PoolWorker::current();
     return worker ? &worker->pool() : nullptr;
 }
 } // namespace
@@ -135,14 +135,14 @@ const InterpreterPoolExecutor::Impl* current_pool() noexcept {
 // --- Impl ---------------------------------------------------------------------------------------
 
 namespace {
-std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl& pool) {
+std::vector<std::unique_ptr<PoolWorker>> make_workers(InterpreterPoolExecutor::Impl& pool) {
     const std::size_t first = first_kind_count(pool.options), count = worker_count(pool.options);
-    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<std::unique_ptr<PoolWorker>> workers;
     workers.reserve(count);
     for (std::size_t k = 0; k < count; ++k) {
         const bool in_process = pool.options.worker_kind == WorkerKind::processes ||
                                 (pool.options.worker_kind == WorkerKind::mixed && k >= first);
-        workers.push_back(std::make_unique<Worker>(pool, k, in_process));
+        workers.push_back(std::make_unique<PoolWorker>(pool, k, in_process));
     }
     return workers;
 }
@@ -150,7 +150,7 @@ std::vector<std::unique_ptr<Worker>> make_workers(InterpreterPoolExecutor::Impl&
 
 // The workers exist (not started) before the pool registers with the Runtime, which may stop
 // it from then on; a pool without a Runtime throws here, before any thread starts.
-InterpreterPoolExecutor::Impl::Impl(Options options_in, detail::RemoteWorkerFactory remote_workers_in)
+InterpreterPoolExecutor::Impl::Impl(Options options_in, RemoteWorkerFactory remote_workers_in)
     : options(checked(std::move(options_in))), remote_workers(std::move(remote_workers_in)),
       queues(worker_count(options), options.queue_bound, routed_count(options)),
       lifecycle(worker_count(options)), workers(make_workers(*this)),
@@ -201,7 +201,7 @@ std::exception_ptr InterpreterPoolExecutor::Impl::broken_error() const {
 }
 
 void InterpreterPoolExecutor::Impl::shutdown(bool wait, bool cancel_pending) {
-    const Worker* caller = Worker::current();
+    const PoolWorker* caller = PoolWorker::current();
     const bool on_own_worker = caller && &caller->pool() == this;
     if (wait && on_own_worker)
         throw UsageError("InterpreterPoolExecutor: shutdown(wait=true) from one of its own "
@@ -294,7 +294,7 @@ InterpreterPoolExecutor::InterpreterPoolExecutor(Options options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 InterpreterPoolExecutor::InterpreterPoolExecutor(Options options,
-                                                 detail::RemoteWorkerFactory remote_workers) {
+                                                 RemoteWorkerFactory remote_workers) {
     if (options.worker_kind != WorkerKind::processes)
         throw UsageError("InterpreterPoolExecutor: a pool of remote workers needs worker_kind "
                          "processes");
@@ -318,21 +318,21 @@ Future<void> InterpreterPoolExecutor::submit_source_with(const TaskOptions& opti
     return Future<void>(std::move(state));
 }
 
-Future<detail::worker_protocol::Reply>
+Future<worker_protocol::Reply>
 InterpreterPoolExecutor::submit_request(const TaskOptions& options,
-                                        detail::worker_protocol::Request request) {
-    using detail::worker_protocol::Op;
+                                        worker_protocol::Request request) {
+    using worker_protocol::Op;
     if (request.op == Op::init || request.op == Op::exit)
         throw UsageError("submit_request: an init or exit request is not a task");
-    auto [state, task] = detail::make_state_task<detail::worker_protocol::Reply>(RelayBody{std::move(request)});
+    auto [state, task] = detail::make_state_task<worker_protocol::Reply>(RelayBody{std::move(request)});
     enqueue(std::move(task), options);
-    return Future<detail::worker_protocol::Reply>(std::move(state));
+    return Future<worker_protocol::Reply>(std::move(state));
 }
 
 Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, std::string target,
                                                    std::vector<Value> args,
                                                    std::vector<std::pair<std::string, Value>> kwargs) {
-    auto [state, task] = detail::make_state_task<Value>(CallBody<detail::worker_protocol::Op::call>{
+    auto [state, task] = detail::make_state_task<Value>(CallBody<worker_protocol::Op::call>{
         std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<Value>(std::move(state));
@@ -341,7 +341,7 @@ Future<Value> InterpreterPoolExecutor::submit_call(const TaskOptions& options, s
 Future<void> InterpreterPoolExecutor::submit_call_void(const TaskOptions& options, std::string target,
                                                      std::vector<Value> args,
                                                      std::vector<std::pair<std::string, Value>> kwargs) {
-    auto [state, task] = detail::make_state_task<void>(CallBody<detail::worker_protocol::Op::call_void>{
+    auto [state, task] = detail::make_state_task<void>(CallBody<worker_protocol::Op::call_void>{
         std::move(target), std::move(args), std::move(kwargs)});
     enqueue(std::move(task), options);
     return Future<void>(std::move(state));
@@ -365,11 +365,11 @@ std::string InterpreterPoolExecutor::broken_reason() const { return impl_->lifec
 InterpreterPoolExecutor::Stats InterpreterPoolExecutor::stats() const { return impl_->stats(); }
 
 bool InterpreterPoolExecutor::stop_requested() noexcept {
-    const Worker* worker = Worker::current();
+    const PoolWorker* worker = PoolWorker::current();
     return worker && worker->stop_requested();
 }
 std::optional<std::size_t> InterpreterPoolExecutor::current_worker() noexcept {
-    const Worker* worker = Worker::current();
+    const PoolWorker* worker = PoolWorker::current();
     if (!worker) return std::nullopt;
     return worker->index();
 }

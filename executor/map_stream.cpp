@@ -1,4 +1,4 @@
-#include "executor/map_stream.h"
+#include <isolates/executor/map_stream.h>
 
 #include "executor/detail/map_stream_state.h"
 

@@ -1,12 +1,12 @@
 // InterpreterPoolExecutor::import_module: one import task per worker, joined, and the module
 // remembered (detail/pool_imports) for the interpreters workers make later.
 
-#include "executor/interpreter_pool_executor.h"
+#include <isolates/executor/interpreter_pool_executor.h>
 
 #include <utility>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_protocol.h"
+#include <isolates/process/worker_protocol.h>
 
 namespace isolates {
 
@@ -19,11 +19,11 @@ struct ImportBody {
     detail::PoolImports* imports;
 
     void operator()(Interpreter& in) const { done([&] { in.import_module(name); }); }
-    detail::worker_protocol::Request request() const {
-        return detail::worker_protocol::make_request(detail::worker_protocol::Op::import_module, name);
+    worker_protocol::Request request() const {
+        return worker_protocol::make_request(worker_protocol::Op::import_module, name);
     }
-    void result(detail::worker_protocol::Reply&& reply) const {
-        done([&] { detail::worker_protocol::value_or_throw(std::move(reply)); });
+    void result(worker_protocol::Reply&& reply) const {
+        done([&] { worker_protocol::value_or_throw(std::move(reply)); });
     }
     template <class Import> void done(Import&& import) const {
         try {

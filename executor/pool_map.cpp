@@ -2,7 +2,7 @@
 // the input into chunks and handing them to the map join (detail/map_join) or to a stream
 // (detail/map_stream_state).
 
-#include "executor/interpreter_pool_executor.h"
+#include <isolates/executor/interpreter_pool_executor.h>
 
 #include <chrono>
 #include <memory>
@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "executor/detail/chunk.h"
-#include "executor/detail/format_duration.h"
+#include <isolates/executor/impl/format_duration.h>
 #include "executor/detail/map_join.h"
 #include "executor/detail/map_stream_state.h"
 #include "executor/detail/pool_impl.h"

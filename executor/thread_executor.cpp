@@ -1,4 +1,4 @@
-#include "executor/thread_executor.h"
+#include <isolates/executor/thread_executor.h>
 
 #include <utility>
 

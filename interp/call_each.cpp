@@ -2,7 +2,7 @@
 // This is the work of one chunk of an executor's map: resolving the target and taking the GIL
 // once per chunk instead of once per item is what makes small items cheap.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <atomic>
 #include <cstddef>
@@ -10,7 +10,7 @@
 
 #include "interp/detail/node_builder.h"
 #include "interp/detail/resolve.h"
-#include "interp/interpreter.h"
+#include <isolates/interp/interpreter.h>
 
 namespace isolates {
 

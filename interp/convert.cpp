@@ -1,6 +1,6 @@
 // The non-template Convert<T> specialisations.
 
-#include "interp/convert.h"
+#include <isolates/interp/convert.h>
 
 #include <cstring>
 

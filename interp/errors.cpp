@@ -1,4 +1,4 @@
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates {
 

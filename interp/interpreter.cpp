@@ -1,6 +1,6 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
-#include "interp/interpreter.h"
+#include <isolates/interp/interpreter.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
-#include "base/heap.h"
+#include <isolates/base/impl/heap.h>
 #include "interp/detail/interrupter.h"
 #include "interp/detail/lookup_cache.h"
 #include "interp/detail/main_thread_state.h"
@@ -17,7 +17,7 @@
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
 #include "interp/detail/sys_path.h"
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates {
 

@@ -1,8 +1,8 @@
-// The registry of native-type hooks (interp/native.h). Registration is rare and takes a mutex;
+// The registry of native-type hooks (isolates/interp/native.h). Registration is rare and takes a mutex;
 // conversion reads the tables on every native value without one, so each table is a fixed array
 // of atomics published by its count.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <atomic>
 #include <cstddef>
@@ -10,8 +10,8 @@
 #include <string>
 
 #include "interp/detail/native_hooks.h"
-#include "interp/errors.h"
-#include "interp/native.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/native.h>
 
 namespace isolates {
 

@@ -1,6 +1,6 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
-#include "interp/runtime.h"
+#include <isolates/interp/runtime.h>
 
 #include <sys/types.h>
 #include <unistd.h>
@@ -14,18 +14,18 @@
 #include <mutex>
 #include <string_view>
 
-#include "interp/builtin_modules.h"
+#include <isolates/interp/builtin_modules.h>
 #include "interp/detail/embedded_python.h"
 #include "interp/detail/libcrypto.h"
 #if PY_VERSION_HEX < 0x030D0000
 #include "interp/detail/keyword_tuples_312.h"
 #endif
 #include "interp/detail/runtime_state.h"
-#include "interp/runtime_client.h"
+#include <isolates/interp/runtime_client.h>
 #include "interp/detail/sys_path.h"
 #include "base/sanitized.h"
-#include "interp/errors.h"
-#include "interp/interpreter.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/interpreter.h>
 
 namespace isolates {
 

@@ -1,6 +1,6 @@
 // Value's C++ side: construction, access, repr and identity. The Python side is value_python.cpp.
 
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,7 +13,7 @@
 #include "interp/detail/node_builder.h"
 #include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates {
 

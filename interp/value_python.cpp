@@ -4,14 +4,14 @@
 // dict and set is first copied into strong references under its own critical section, which is
 // a consistent snapshot of that one container, and only then converted (see Snapshot).
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <span>
 #include <vector>
 
 #include "interp/detail/native_hooks.h"
 #include "interp/detail/node_builder.h"
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 namespace isolates {
 

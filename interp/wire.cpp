@@ -1,6 +1,6 @@
 // The wire format (see wire.h): a strict, canonical byte encoding of Values.
 
-#include "interp/wire.h"
+#include <isolates/interp/wire.h>
 
 #include <bit>
 #include <cstring>
@@ -13,8 +13,8 @@
 #include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
 #include "interp/detail/wire_natives.h"
-#include "interp/errors.h"
-#include "interp/wire_codec.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire_codec.h>
 
 namespace isolates::wire {
 

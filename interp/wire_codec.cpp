@@ -1,15 +1,15 @@
-// The primitives of the wire format (interp/wire_codec.h) and the registry of native codecs.
+// The primitives of the wire format (isolates/interp/wire_codec.h) and the registry of native codecs.
 // Registration is rare and takes a mutex; encode and decode read the table on every native
 // without one, so it is a fixed array of atomics published by its count (as interp/native.cpp).
 
-#include "interp/wire_codec.h"
+#include <isolates/interp/wire_codec.h>
 
 #include <atomic>
 #include <mutex>
 #include <string>
 
 #include "interp/detail/wire_natives.h"
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::wire {
 

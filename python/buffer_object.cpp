@@ -1,7 +1,7 @@
 // isolates.SharedBuffer: read-only bytes shared without copying. A received buffer arrives as a
 // memoryview over an isolates.SharedBuffer object, which keeps the bytes alive.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <cstring>
 #include <memory>
@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "channels/shared_buffer.h"
-#include "interp/errors.h"
-#include "python/module_state.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/errors.h>
+#include "python/detail/module_state.h"
 
 namespace isolates::python {
 

@@ -1,7 +1,7 @@
 // isolates.Channel: the Python face of a Channel endpoint. Blocking calls try once with the GIL
 // held (the common, fast case) and release the interpreter's GIL only when they must wait.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <atomic>
 #include <exception>
@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "channels/channel.h"
-#include "channels/shared_buffer.h"
-#include "interp/errors.h"
-#include "interp/interpreter.h"
-#include "python/module_state.h"
+#include <isolates/channels/channel.h>
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/interpreter.h>
+#include "python/detail/module_state.h"
 
 namespace isolates::python {
 

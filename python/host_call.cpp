@@ -4,7 +4,7 @@
 // calling Interpreter when the function takes one, runs the adapted callable and translates what
 // it throws into the matching Python exception.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <array>
 #include <exception>
@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "interp/errors.h"
-#include "interp/interpreter.h"
-#include "python/host_registry.h"
-#include "python/module_state.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/interpreter.h>
+#include "python/detail/host_registry.h"
+#include "python/detail/module_state.h"
 
 namespace isolates {
 

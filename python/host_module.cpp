@@ -2,17 +2,17 @@
 // of host modules, and the one multi-phase module definition that makes each of them in every
 // interpreter (its name, from the import's spec, picks the registered definition).
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
-#include "python/host_module.h"
+#include <isolates/python/host_module.h>
 
 #include <cctype>
 #include <mutex>
 #include <set>
 
-#include "interp/builtin_modules.h"
-#include "interp/errors.h"
-#include "python/host_registry.h"
+#include <isolates/interp/builtin_modules.h>
+#include <isolates/interp/errors.h>
+#include "python/detail/host_registry.h"
 
 namespace isolates {
 

@@ -2,7 +2,7 @@
 // GILs, its heap types and exceptions kept in module state (one set per interpreter, nothing
 // static). Registered as a built-in when libisolates loads, so every interpreter can import it.
 
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include <cmath>
 #include <cstring>
@@ -10,13 +10,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "channels/channel.h"
-#include "channels/shared_buffer.h"
-#include "executor/errors.h"
-#include "interp/builtin_modules.h"
-#include "interp/errors.h"
-#include "interp/native.h"
-#include "python/module_state.h"
+#include <isolates/channels/channel.h>
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/executor/errors.h>
+#include <isolates/interp/builtin_modules.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/native.h>
+#include "python/detail/module_state.h"
 
 namespace isolates::python {
 

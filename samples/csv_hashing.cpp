@@ -17,7 +17,7 @@
 #include <tuple>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 namespace {
 

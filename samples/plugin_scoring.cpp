@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 namespace {
 

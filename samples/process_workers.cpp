@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 #ifndef ISOLATES_TEST_EXTENSION_DIR
 #error "samples/meson.build passes the test extension's build directory"

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "isolates.h"
+#include <isolates.h>
 
 namespace {
 

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "bench/bench_figures.h" // median, run_command, write_figures
-#include "isolates.h"
+#include <isolates.h>
 
 #ifndef ISOLATES_SAMPLES_DIR
 #error "ISOLATES_SAMPLES_DIR must name samples/"

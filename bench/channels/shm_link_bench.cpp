@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "channels/detail/shm_link.h"
+#include "process/detail/shm_link.h"
 
 extern char** environ;
 

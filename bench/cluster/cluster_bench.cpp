@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "bench/bench_figures.h"
-#include "cluster/mpi_pool_executor.h"
-#include "executor/interpreter_pool_executor.h"
-#include "interp/runtime.h"
+#include <isolates/cluster/mpi_pool_executor.h>
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/runtime.h>
 
 using namespace isolates;
 using Clock = std::chrono::steady_clock;

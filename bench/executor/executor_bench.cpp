@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "bench/bench_figures.h"
-#include "isolates.h"
+#include <isolates.h>
 
 #ifndef ISOLATES_BENCH_DIR
 #error "ISOLATES_BENCH_DIR must name bench/executor"

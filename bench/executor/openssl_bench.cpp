@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "bench/bench_figures.h"
-#include "isolates.h"
+#include <isolates.h>
 
 #ifndef ISOLATES_BENCH_DIR
 #error "ISOLATES_BENCH_DIR must name bench/executor"

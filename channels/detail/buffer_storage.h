@@ -7,8 +7,8 @@
 #include <span>
 #include <string>
 
-#include "channels/shared_buffer.h"
-#include "interp/value.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

@@ -7,11 +7,11 @@
 #include <memory>
 #include <optional>
 
-#include "base/event_count.h"
-#include "base/mpmc_ring.h"
+#include <isolates/base/impl/event_count.h>
+#include <isolates/base/impl/mpmc_ring.h>
 #include "base/segment_queue.h"
-#include "channels/channel.h"
-#include "interp/value.h"
+#include <isolates/channels/channel.h>
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

@@ -6,10 +6,10 @@
 
 #include "cluster/detail/frame_header.h"
 #include "cluster/detail/pool_config.h"
-#include "cluster/detail/rank_slot.h"
-#include "executor/detail/format_duration.h"
-#include "interp/errors.h"
-#include "interp/wire.h"
+#include "cluster/detail/rank_worker.h"
+#include <isolates/executor/impl/format_duration.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire.h>
 
 namespace isolates::cluster::detail {
 
@@ -94,7 +94,7 @@ ClientLink::Rank* ClientLink::find(int rank) {
     return nullptr;
 }
 
-std::unique_ptr<isolates::detail::RemoteWorker> ClientLink::make_slot(std::size_t worker) {
+std::unique_ptr<isolates::RemoteWorker> ClientLink::make_slot(std::size_t worker) {
     std::lock_guard lock(mutex_);
     Rank* chosen = nullptr;
     std::size_t local = 0;
@@ -124,7 +124,7 @@ std::unique_ptr<isolates::detail::RemoteWorker> ClientLink::make_slot(std::size_
     }
     ++chosen->slots;
     const std::uint32_t id = next_slot_id_++;
-    auto slot = std::make_unique<RankSlot>(*this, id, chosen->info.rank, static_cast<std::uint32_t>(local),
+    auto slot = std::make_unique<RankWorker>(*this, id, chosen->info.rank, static_cast<std::uint32_t>(local),
                                            describe(chosen->info) + " worker " + std::to_string(local));
     slots_[id] = slot.get();
     return slot;
@@ -180,7 +180,7 @@ void ClientLink::on_silent(int silent) {
                     ": it died or hangs";
     const std::string why = "MPI " + describe(rank->info) + " " + rank->failure;
     for (auto& entry : slots_) {
-        RankSlot* slot = entry.second;
+        RankWorker* slot = entry.second;
         if (slot->rank() == silent) slot->end(why);
     }
     changed_.notify_all();

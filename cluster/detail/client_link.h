@@ -1,7 +1,7 @@
 #pragma once
 // ClientLink: the client rank's side of an MpiPoolExecutor below the pool: the Comm thread, what
 // each serving rank said (its workers, its host, alive or given up), and the remote worker slots
-// (RankSlot) the pool's workers drive, to which the replies are routed. It starts the serving
+// (RankWorker) the pool's workers drive, to which the replies are routed. It starts the serving
 // ranks' pools, makes slots for the pool (spreading replacements over the live ranks) and ends
 // the serving ranks at shutdown.
 
@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "cluster/detail/comm.h"
-#include "cluster/mpi_pool_executor.h"
-#include "executor/detail/remote_worker.h"
+#include <isolates/cluster/mpi_pool_executor.h>
+#include <isolates/process/remote_worker.h>
 
 namespace isolates::cluster::detail {
 
-class RankSlot;
+class RankWorker;
 
 class ClientLink {
 public:
@@ -41,12 +41,12 @@ public:
     /// The factory of the client pool's far sides: pool worker k first gets its own remote
     /// worker (ranks in order, each rank's workers in order); a replacement goes to the live rank
     /// with the fewest slots per worker. Throws Error when no rank is left.
-    std::unique_ptr<isolates::detail::RemoteWorker> make_slot(std::size_t worker);
+    std::unique_ptr<isolates::RemoteWorker> make_slot(std::size_t worker);
     std::vector<MpiPoolExecutor::RankInfo> ranks() const;
     /// Tells every live rank to end and waits until each has (or was given up). Idempotent.
     void shutdown();
 
-    // For RankSlot.
+    // For RankWorker.
     Comm& comm() { return *comm_; }
     /// Forgets slot `id` (replies for it are dropped from now on).
     void forget(std::uint32_t id);
@@ -69,7 +69,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<Rank> ranks_;                 // every rank but the client, in order
-    std::map<std::uint32_t, RankSlot*> slots_; // live slots by id
+    std::map<std::uint32_t, RankWorker*> slots_; // live slots by id
     std::vector<bool> first_made_;            // per pool worker: its first slot was made
     std::uint32_t next_slot_id_ = 1;
     bool shut_down_ = false;

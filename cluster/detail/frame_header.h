@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cluster/detail/comm.h"
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::cluster::detail {
 

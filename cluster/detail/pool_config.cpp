@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "interp/errors.h"
-#include "interp/wire.h"
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire.h>
 
 namespace isolates::cluster::detail {
 

@@ -3,7 +3,7 @@
 // InterpreterPoolExecutor::Options that shape a serving rank's pool, as one wire-format Value.
 
 #include "cluster/detail/comm.h"
-#include "executor/interpreter_pool_executor.h"
+#include <isolates/executor/interpreter_pool_executor.h>
 
 namespace isolates::cluster::detail {
 

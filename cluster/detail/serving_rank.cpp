@@ -15,14 +15,14 @@
 #include "cluster/detail/comm.h"
 #include "cluster/detail/frame_header.h"
 #include "cluster/detail/pool_config.h"
-#include "executor/errors.h"
-#include "interp/errors.h"
-#include "interp/wire.h"
+#include <isolates/executor/errors.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire.h>
 
 namespace isolates::cluster::detail {
 
 namespace {
-namespace wp = isolates::detail::worker_protocol;
+namespace wp = isolates::worker_protocol;
 
 std::string host_name() {
     char name[256] = {};

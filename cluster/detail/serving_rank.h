@@ -6,7 +6,7 @@
 
 #include <boost/mpi/communicator.hpp>
 
-#include "cluster/mpi_pool_executor.h"
+#include <isolates/cluster/mpi_pool_executor.h>
 
 namespace isolates::cluster::detail {
 

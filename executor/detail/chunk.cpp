@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "executor/detail/pool_impl.h"
-#include "executor/detail/worker_protocol.h"
+#include <isolates/process/worker_protocol.h>
 
 namespace isolates::detail {
 

@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "executor/detail/chunk_source.h"
-#include "executor/detail/shared_state.h"
-#include "executor/detail/task.h"
-#include "executor/interpreter_pool_executor.h"
-#include "interp/value.h"
+#include <isolates/executor/impl/chunk_source.h>
+#include <isolates/executor/impl/shared_state.h>
+#include <isolates/executor/impl/task.h>
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

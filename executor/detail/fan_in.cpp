@@ -1,4 +1,4 @@
-#include "executor/detail/fan_in.h"
+#include <isolates/executor/impl/fan_in.h>
 
 namespace isolates::detail {
 

@@ -13,8 +13,8 @@
 #include <mutex>
 #include <vector>
 
-#include "executor/detail/shared_state.h"
-#include "interp/value.h"
+#include <isolates/executor/impl/shared_state.h>
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

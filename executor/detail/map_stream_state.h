@@ -11,11 +11,11 @@
 #include <memory>
 #include <string>
 
-#include "executor/detail/completion_queue.h"
-#include "executor/detail/item_source.h"
-#include "executor/detail/shared_state.h"
-#include "executor/interpreter_pool_executor.h"
-#include "executor/map_options.h"
+#include <isolates/executor/impl/completion_queue.h>
+#include <isolates/executor/impl/item_source.h>
+#include <isolates/executor/impl/shared_state.h>
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/executor/map_options.h>
 
 namespace isolates::detail {
 

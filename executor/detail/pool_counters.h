@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "executor/detail/shared_state.h"
+#include <isolates/executor/impl/shared_state.h>
 
 namespace isolates::detail {
 

@@ -11,20 +11,20 @@
 #include "executor/detail/pool_counters.h"
 #include "executor/detail/pool_imports.h"
 #include "executor/detail/pool_lifecycle.h"
-#include "executor/detail/remote_worker.h"
+#include <isolates/process/remote_worker.h>
 #include "executor/detail/task_queues.h"
 #include "executor/detail/timeout_report.h"
 #include "executor/detail/timer.h"
-#include "executor/detail/worker.h"
-#include "executor/interpreter_pool_executor.h"
-#include "interp/runtime_client.h"
+#include "executor/detail/pool_worker.h"
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/runtime_client.h>
 
 namespace isolates {
 
 class InterpreterPoolExecutor::Impl {
 public:
     /// Starts the workers. Throws UsageError when no Runtime is alive.
-    explicit Impl(Options options, detail::RemoteWorkerFactory remote_workers = {});
+    explicit Impl(Options options, RemoteWorkerFactory remote_workers = {});
 
     /// Any thread: queues `task` (or throws BrokenPoolError / UsageError, dropping it).
     void enqueue(std::unique_ptr<detail::Task> task, const TaskOptions& task_options);
@@ -47,15 +47,15 @@ public:
     std::string describe() const;
 
     const Options options;
-    /// Makes process workers' far sides; unset: worker processes (WorkerProcess).
-    const detail::RemoteWorkerFactory remote_workers;
+    /// Makes process workers' far sides; unset: worker processes (ProcessWorkerHost).
+    const RemoteWorkerFactory remote_workers;
     detail::TaskQueues queues;
     detail::PoolLifecycle lifecycle;
     detail::PoolCounters counters;
     detail::PoolImports imports; // import_module's, for interpreters made later
     detail::TimeoutReport timeouts;
     detail::Timer timer;
-    std::vector<std::unique_ptr<detail::Worker>> workers;
+    std::vector<std::unique_ptr<detail::PoolWorker>> workers;
     // Last, so it unregisters first: a Runtime destroyed before the pool describes and stops it
     // through these members meanwhile.
     RuntimeClient runtime_client;

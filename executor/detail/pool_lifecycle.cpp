@@ -1,6 +1,6 @@
 #include "executor/detail/pool_lifecycle.h"
 
-#include "executor/errors.h"
+#include <isolates/executor/errors.h>
 
 namespace isolates::detail {
 

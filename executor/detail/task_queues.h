@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/backoff.h"
-#include "base/event_count.h"
-#include "base/mpmc_ring.h"
+#include <isolates/base/impl/event_count.h>
+#include <isolates/base/impl/mpmc_ring.h>
 
 namespace isolates::detail {
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

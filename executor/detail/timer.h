@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "executor/detail/shared_state.h"
+#include <isolates/executor/impl/shared_state.h>
 
 namespace isolates::detail {
 

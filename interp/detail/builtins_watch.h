@@ -4,7 +4,7 @@
 // in the interpreter's own state dict at no cost per task, and Interpreter::healthy() reads it.
 // Adding new names is ordinary (site adds help, exit, ...) and is not recorded.
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 
 namespace isolates::detail {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Moving this thread between interpreters: what a thread had attached stays its own.
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 
 namespace isolates::detail {
 

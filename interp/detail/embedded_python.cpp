@@ -1,4 +1,4 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include "interp/detail/embedded_python.h"
 
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

@@ -1,4 +1,4 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include "interp/detail/interpreter_view.h"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 #include "interp/detail/interpreter_view.h"
 
 namespace isolates::detail {

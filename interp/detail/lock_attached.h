@@ -3,7 +3,7 @@
 
 #include <mutex>
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 
 namespace isolates::detail {
 

@@ -20,7 +20,7 @@
 // The same count tells Interpreter::healthy() whether sys.modules or sys.modules' binding in sys
 // changed since its last full check (both are watched from the start).
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 
 #include <cstdint>
 #include <functional>

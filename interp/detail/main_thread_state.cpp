@@ -1,10 +1,10 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include "interp/detail/main_thread_state.h"
 
 #include <utility>
 
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

@@ -11,7 +11,7 @@
 
 #include <utility>
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 #include "interp/detail/detach_other.h"
 #include "interp/detail/openssl_context.h"
 

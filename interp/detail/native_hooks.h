@@ -1,10 +1,10 @@
 #pragma once
-// The side of the native-type registry (interp/native.h) that Value's Python conversion calls.
+// The side of the native-type registry (isolates/interp/native.h) that Value's Python conversion calls.
 // Both run with the GIL of the current interpreter held.
 
 #include <memory>
 
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "base/block_cache.h"
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

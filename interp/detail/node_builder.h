@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "interp/detail/node.h"
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

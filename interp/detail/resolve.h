@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 
 namespace isolates::detail {
 

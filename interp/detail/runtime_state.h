@@ -1,7 +1,7 @@
 #pragma once
 // What Interpreter and the pool need from Runtime: a slot per live interpreter, so that the
 // Runtime finalises only after the last one is gone; the sys.path entries every interpreter
-// gets. (Pools register through the public interp/runtime_client.h.)
+// gets. (Pools register through the public isolates/interp/runtime_client.h.)
 
 #include <string>
 #include <vector>

@@ -9,7 +9,7 @@
 #include <span>
 #include <utility>
 
-#include "interp/value.h"
+#include <isolates/interp/value.h>
 
 namespace isolates::detail {
 

@@ -1,4 +1,4 @@
-#include "interp/cpython.h" // first: Python.h must come before any standard header
+#include <isolates/interp/cpython.h> // first: Python.h must come before any standard header
 
 #include "interp/detail/sub_interpreter.h"
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "interp/errors.h"
+#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

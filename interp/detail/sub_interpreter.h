@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "interp/cpython.h"
+#include <isolates/interp/cpython.h>
 #include "interp/detail/detach_other.h"
 #include "interp/detail/openssl_context.h"
 

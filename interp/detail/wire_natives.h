@@ -1,12 +1,12 @@
 #pragma once
-// The side of the native codec registry (interp/wire_codec.h) that wire::encode/decode call.
+// The side of the native codec registry (isolates/interp/wire_codec.h) that wire::encode/decode call.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "interp/wire_codec.h"
+#include <isolates/interp/wire_codec.h>
 
 namespace isolates::detail {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/block_cache.h"
-#include "tests/doctest.h"
+#include "tests/support/doctest.h"
 
 using namespace isolates;
 

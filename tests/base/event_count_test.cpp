@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "base/event_count.h"
-#include "tests/doctest.h"
+#include <isolates/base/impl/event_count.h>
+#include "tests/support/doctest.h"
 
 using isolates::base::EventCount;
 using namespace std::chrono_literals;

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <thread>
 
-#include "base/futex.h"
-#include "tests/doctest.h"
+#include <isolates/base/impl/futex.h>
+#include "tests/support/doctest.h"
 
 using namespace isolates::base;
 using namespace std::chrono_literals;

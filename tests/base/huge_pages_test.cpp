@@ -7,8 +7,8 @@
 #include <cstring>
 
 #include "base/huge_pages.h"
-#include "tests/doctest.h"
-#include "tests/huge_page_advice.h"
+#include "tests/support/doctest.h"
+#include "tests/support/huge_page_advice.h"
 
 using namespace isolates;
 

@@ -5,8 +5,8 @@
 #include <thread>
 #include <vector>
 
-#include "base/mpmc_ring.h"
-#include "tests/doctest.h"
+#include <isolates/base/impl/mpmc_ring.h>
+#include "tests/support/doctest.h"
 
 using isolates::base::MpmcRing;
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/segment_queue.h"
-#include "tests/doctest.h"
+#include "tests/support/doctest.h"
 
 using isolates::base::SegmentQueue;
 

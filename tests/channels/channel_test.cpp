@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
-#include "channels/channel.h"
-#include "interp/errors.h"
-#include "tests/doctest.h"
+#include <isolates/channels/channel.h>
+#include <isolates/interp/errors.h>
+#include "tests/support/doctest.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

@@ -10,11 +10,11 @@
 #include <numeric>
 #include <string>
 
-#include "channels/shared_buffer.h"
-#include "interp/errors.h"
-#include "tests/child_process.h"
-#include "tests/channels/counting_buffer.h"
-#include "tests/doctest.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/errors.h>
+#include "tests/support/child_process.h"
+#include "tests/support/counting_buffer.h"
+#include "tests/support/doctest.h"
 
 using namespace isolates;
 

@@ -1,4 +1,4 @@
-// SharedBuffer in the wire format (interp/wire.h, tags 0x0e and 0x0f, registered by channels/):
+// SharedBuffer in the wire format (isolates/interp/wire.h, tags 0x0e and 0x0f, registered by channels/):
 // shared-memory buffers cross as a segment name and range, no bytes copied, and map once per
 // process; in-process buffers cross as a copy of their bytes.
 
@@ -10,15 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "channels/channel.h"
+#include <isolates/channels/channel.h>
 #include "channels/detail/buffer_storage.h"
-#include "channels/shared_buffer.h"
-#include "interp/errors.h"
-#include "interp/wire.h"
-#include "tests/channels/counting_buffer.h"
-#include "tests/child_process.h"
-#include "tests/doctest.h"
-#include "tests/wire_bytes.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire.h>
+#include "tests/support/counting_buffer.h"
+#include "tests/support/child_process.h"
+#include "tests/support/doctest.h"
+#include "tests/support/wire_bytes.h"
 
 using namespace isolates;
 

@@ -1,13 +1,13 @@
-// The MPI tests' program, run by `mpirun -n 3` (./run.sh test does): every rank makes the
+// The MPI tests' program, run on 3 ranks by tests/cluster/mpi_run.sh: every rank makes the
 // MpiEnvironment and the Runtime; rank 0 runs the doctest cases, each making its own
 // MpiPoolExecutor, while ranks 1 and 2 serve those executors one after another until rank 0
 // ends serving.
 
 #define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
+#include "tests/support/doctest.h"
 
-#include "cluster/mpi_pool_executor.h"
-#include "interp/runtime.h"
+#include <isolates/cluster/mpi_pool_executor.h>
+#include <isolates/interp/runtime.h>
 #include "tests/cluster/mpi_test_options.h"
 
 int main(int argc, char** argv) {

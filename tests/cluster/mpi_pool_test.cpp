@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include "cluster/mpi_pool_executor.h"
-#include "executor/errors.h"
-#include "interp/errors.h"
+#include <isolates/cluster/mpi_pool_executor.h>
+#include <isolates/executor/errors.h>
+#include <isolates/interp/errors.h>
 #include "tests/cluster/mpi_test_options.h"
 
 using namespace std::chrono_literals;

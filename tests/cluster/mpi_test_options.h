@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "cluster/mpi_pool_executor.h"
+#include <isolates/cluster/mpi_pool_executor.h>
 
 namespace isolates::test {
 

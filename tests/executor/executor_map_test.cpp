@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "executor/interpreter_pool_executor.h"
-#include "interp/interpreter.h"
-#include "tests/doctest.h"
-#include "tests/huge_page_advice.h"
-#include "tests/pool_test_helpers.h"
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/interpreter.h>
+#include "tests/support/doctest.h"
+#include "tests/support/huge_page_advice.h"
+#include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

@@ -11,12 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "executor/interpreter_pool_executor.h"
-#include "executor/thread_executor.h"
-#include "interp/interpreter.h"
-#include "tests/doctest.h"
-#include "tests/eager_coroutine.h"
-#include "tests/pool_test_helpers.h"
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/executor/thread_executor.h>
+#include <isolates/interp/interpreter.h>
+#include "tests/support/doctest.h"
+#include "tests/support/eager_coroutine.h"
+#include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "executor/as_completed.h"
-#include "executor/future.h"
-#include "executor/thread_executor.h"
-#include "tests/doctest.h"
-#include "tests/eager_coroutine.h"
+#include <isolates/executor/as_completed.h>
+#include <isolates/executor/future.h>
+#include <isolates/executor/thread_executor.h>
+#include "tests/support/doctest.h"
+#include "tests/support/eager_coroutine.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <string>
 
-#include "executor/interpreter_pool_executor.h"
-#include "interp/interpreter.h"
-#include "tests/doctest.h"
-#include "tests/pool_test_helpers.h"
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/interpreter.h>
+#include "tests/support/doctest.h"
+#include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
 

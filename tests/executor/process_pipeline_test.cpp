@@ -1,4 +1,4 @@
-// Process workers sending short tasks ahead (executor/detail/worker_pipeline.cpp): what is in
+// Process workers sending short tasks ahead (executor/detail/pool_worker_remote.cpp): what is in
 // flight behind a crash runs once on the replacement, a cancel reaches a task that was sent but
 // not started, reply buffers outlive the tasks behind them, long tasks still spread.
 
@@ -8,11 +8,11 @@
 #include <thread>
 #include <vector>
 
-#include "channels/shared_buffer.h"
-#include "executor/interpreter_pool_executor.h"
-#include "interp/convert.h"
-#include "tests/doctest.h"
-#include "tests/pool_test_helpers.h"
+#include <isolates/channels/shared_buffer.h>
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/convert.h>
+#include "tests/support/doctest.h"
+#include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

@@ -3,11 +3,11 @@
 # The installed library as another project sees it (./run.sh test runs this once, for the newest
 # GIL build): `meson install` of BUILD_DIR at its configured prefix (the default, /usr/local)
 # into a temporary --destdir, which is also what a custom prefix looks like; then checks the
-# names, the headers, the default search paths, and builds consumer/ with CMake
-# (CMAKE_PREFIX_PATH at that prefix), with g++ and pkg-config (PKG_CONFIG_PATH at it) and with
-# meson, and runs each with no LD_LIBRARY_PATH: it must start CPython PYTHON_EXE from the
-# installed library. Prints ok/FAILED per check and a last line
-# `install checks: N passed, N failed`.
+# names, the headers (exactly those in public_headers.txt, each compiling on its own), the
+# default search paths, and builds consumer/ with CMake (CMAKE_PREFIX_PATH at that prefix), with
+# g++ and pkg-config (PKG_CONFIG_PATH at it) and with meson, and runs each with no
+# LD_LIBRARY_PATH: it must start CPython PYTHON_EXE from the installed library. Speaks TAP (meson's
+# suite 'install'): one `ok`/`not ok` line per check, the failing check's log as `#` lines.
 set -uo pipefail
 build=$(cd "$1" && pwd) python=$2
 consumer=$(cd "$(dirname "$0")/consumer" && pwd)
@@ -16,17 +16,18 @@ trap 'rm -rf "$work"' EXIT
 # Nothing from the environment helps the consumers find the library.
 unset LD_LIBRARY_PATH LD_RUN_PATH PKG_CONFIG_PATH PKG_CONFIG_LIBDIR CMAKE_PREFIX_PATH CPATH \
   CPLUS_INCLUDE_PATH LIBRARY_PATH
-passed=0 failed=0
+number=0 failed=0
+echo "TAP version 13"
 
 # check NAME COMMAND...: one check; its output is shown only when it fails.
 check() {
   local name=$1; shift
+  number=$((number + 1))
   if "$@" >"$work/log" 2>&1; then
-    echo "ok: $name"
-    passed=$((passed + 1))
+    echo "ok $number - $name"
   else
-    echo "FAILED: $name"
-    tail -n 40 "$work/log" | sed 's/^/    /'
+    echo "not ok $number - $name"
+    tail -n 40 "$work/log" | sed 's/^/# /'
     failed=$((failed + 1))
   fi
 }
@@ -56,25 +57,31 @@ check "libisolates-$abi.so.0.1.0 with soname libisolates-$abi.so.0, beside other
 top_is() { [[ $(cd "$1" && echo *) == "isolates isolates.h" ]]; }
 check "$includedir holds only isolates.h and isolates/ (no interp/, channels/ at the top)" \
   top_is "$inc"
-no_private() { [[ ! -e $inc/isolates/interp/detail && ! -e $inc/isolates/channels/detail ]]; }
-check "no interp/detail or channels/detail headers installed" no_private
+# Installed = public: exactly the headers public_headers.txt lists (the docs list them too), and
+# no path with a detail/ folder in it.
+only_public() {
+  diff <(cd "$inc" && find . -type f | sed 's@^\./@@' | sort) \
+    <(grep -v '^#' "$(dirname "$consumer")/public_headers.txt" | sort) || return 1
+  ! (cd "$inc" && find . -path '*detail*' | grep .)
+}
+check "exactly the headers of tests/install/public_headers.txt are installed, none under detail/" \
+  only_public
 check "the process worker isolates-worker-$abi in $libdir/isolates/" \
   test -x "$lib/isolates/isolates-worker-$abi"
 
-# Every installed header, with only the include directory the .pc hands out; interp/cpython.h
-# (first: it brings Python.h) also with its CPython's flags, found through the .pc's variables.
-all_headers() {
+# Every installed header on its own (it includes what it needs), with only the include directory
+# the .pc hands out and its CPython's flags (isolates/interp/cpython.h brings Python.h), found
+# through the .pc's variables; two compilers at a time.
+each_header() {
   local pc="$lib/pkgconfig" python_cflags
   python_cflags=$(PKG_CONFIG_PATH=$(PKG_CONFIG_PATH=$pc pkg-config --variable=python_pcdir isolates) \
     pkg-config --cflags "$(PKG_CONFIG_PATH=$pc pkg-config --variable=python_embed isolates)") || return 1
-  { echo '#include <isolates/interp/cpython.h>'
-    (cd "$inc" && find . -name '*.h' ! -name cpython.h | sort | sed 's@^\./\(.*\)@#include <\1>@')
-  } >"$work/all_headers.cpp"
-  cat "$work/all_headers.cpp"
-  g++ -std=c++20 -fsyntax-only $(PKG_CONFIG_PATH=$pc pkg-config --cflags isolates) $python_cflags \
-    "$work/all_headers.cpp"
+  export header_flags="-std=c++20 -fsyntax-only $(PKG_CONFIG_PATH=$pc pkg-config --cflags isolates) $python_cflags"
+  (cd "$inc" && find . -name '*.h' | sed 's@^\./@@' | sort) | xargs -P 2 -I{} sh -c \
+    'echo "#include <{}>" | g++ $header_flags -x c++ - || { echo "FAILED: <{}> alone"; exit 1; }'
 }
-check "every installed header compiles with only <includedir> on the include path" all_headers
+check "every installed header compiles on its own with only <includedir> on the include path" \
+  each_header
 
 on_pc_path() { pkg-config --variable pc_path pkg-config | tr : '\n' | grep -xF "$libdir/pkgconfig"; }
 check "$libdir/pkgconfig is on pkg-config's default search path" on_pc_path
@@ -121,5 +128,5 @@ by_meson() {
 }
 check "meson dependency('isolates') builds a consumer that runs" by_meson
 
-echo "install checks: $passed passed, $failed failed"
+echo "1..$number"
 ((failed == 0))
