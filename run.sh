@@ -347,7 +347,18 @@ case $cmd in
     (($#)) || usage
     packages+=("${cpython_build_packages[@]}")
     ensure_packages
-    for series in "$@"; do scripts/build_cpython.sh "$series"; done
+    # In parallel: one build's serial steps (configure, install) overlap another's compiling.
+    logs=$(mktemp -d) pids=() status=0
+    for series in "$@"; do
+      scripts/build_cpython.sh "$series" >"$logs/$series.log" 2>&1 &
+      pids+=($!)
+    done
+    for k in "${!pids[@]}"; do
+      wait "${pids[$k]}" || { status=1; echo "FAILED: building CPython ${*:k+1:1}"; }
+      cat "$logs/${*:k+1:1}.log"
+    done
+    rm -rf "$logs"
+    exit $status
     ;;
   fuzz)
     seconds=${1:-60}

@@ -4,11 +4,11 @@
 #include <new>
 #include <stdexcept>
 
-#include "channels/detail/buffer_storage.h"
-#include "channels/detail/segment_registry.h"
-#include "base/shm_segment.h"
 #include <isolates/base/impl/heap.h>
 #include <isolates/interp/errors.h>
+#include "base/shm_segment.h"
+#include "channels/detail/buffer_storage.h"
+#include "channels/detail/segment_registry.h"
 
 namespace isolates {
 

@@ -8,10 +8,10 @@
 #include <span>
 #include <string>
 
-#include "channels/detail/buffer_storage.h"
 #include <isolates/channels/shared_buffer.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/wire_codec.h>
+#include "channels/detail/buffer_storage.h"
 
 namespace isolates {
 

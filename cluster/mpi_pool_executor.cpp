@@ -5,10 +5,10 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 
-#include "cluster/detail/client_link.h"
-#include "cluster/detail/serving_rank.h"
 #include <isolates/interp/errors.h>
 #include <isolates/interp/runtime.h>
+#include "cluster/detail/client_link.h"
+#include "cluster/detail/serving_rank.h"
 
 namespace isolates {
 

@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "executor/detail/pool_impl.h"
+#include <isolates/interp/runtime.h>
 #include <isolates/process/process_worker.h>
 #include <isolates/process/worker_protocol.h>
-#include <isolates/interp/runtime.h>
+#include "executor/detail/pool_impl.h"
 
 namespace isolates {
 

@@ -5,8 +5,8 @@
 
 #include <utility>
 
-#include "executor/detail/pool_impl.h"
 #include <isolates/process/worker_protocol.h>
+#include "executor/detail/pool_impl.h"
 
 namespace isolates {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <utility>
 
-#include "executor/detail/chunk.h"
 #include <isolates/executor/impl/format_duration.h>
+#include "executor/detail/chunk.h"
 #include "executor/detail/map_join.h"
 #include "executor/detail/map_stream_state.h"
 #include "executor/detail/pool_impl.h"

@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <vector>
 
+#include <isolates/interp/interpreter.h>
 #include "interp/detail/node_builder.h"
 #include "interp/detail/resolve.h"
-#include <isolates/interp/interpreter.h>
 
 namespace isolates {
 

@@ -7,9 +7,10 @@
 #include <optional>
 #include <variant>
 
+#include <isolates/base/impl/heap.h>
+#include <isolates/interp/errors.h>
 #include "interp/detail/builtins_watch.h"
 #include "interp/detail/detach_other.h"
-#include <isolates/base/impl/heap.h>
 #include "interp/detail/interrupter.h"
 #include "interp/detail/lookup_cache.h"
 #include "interp/detail/main_thread_state.h"
@@ -17,7 +18,6 @@
 #include "interp/detail/runtime_state.h"
 #include "interp/detail/sub_interpreter.h"
 #include "interp/detail/sys_path.h"
-#include <isolates/interp/errors.h>
 
 namespace isolates {
 

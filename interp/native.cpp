@@ -9,9 +9,9 @@
 #include <mutex>
 #include <string>
 
-#include "interp/detail/native_hooks.h"
 #include <isolates/interp/errors.h>
 #include <isolates/interp/native.h>
+#include "interp/detail/native_hooks.h"
 
 namespace isolates {
 

@@ -20,12 +20,12 @@
 #if PY_VERSION_HEX < 0x030D0000
 #include "interp/detail/keyword_tuples_312.h"
 #endif
-#include "interp/detail/runtime_state.h"
-#include <isolates/interp/runtime_client.h>
-#include "interp/detail/sys_path.h"
-#include "base/sanitized.h"
 #include <isolates/interp/errors.h>
 #include <isolates/interp/interpreter.h>
+#include <isolates/interp/runtime_client.h>
+#include "base/sanitized.h"
+#include "interp/detail/runtime_state.h"
+#include "interp/detail/sys_path.h"
 
 namespace isolates {
 

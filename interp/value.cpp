@@ -9,11 +9,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <isolates/interp/errors.h>
 #include "interp/detail/node.h"
 #include "interp/detail/node_builder.h"
 #include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
-#include <isolates/interp/errors.h>
 
 namespace isolates {
 

@@ -9,9 +9,9 @@
 #include <span>
 #include <vector>
 
+#include <isolates/interp/value.h>
 #include "interp/detail/native_hooks.h"
 #include "interp/detail/node_builder.h"
-#include <isolates/interp/value.h>
 
 namespace isolates {
 

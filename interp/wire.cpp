@@ -8,13 +8,13 @@
 #include <string_view>
 #include <utility>
 
+#include <isolates/interp/errors.h>
+#include <isolates/interp/wire_codec.h>
 #include "interp/detail/node.h"
 #include "interp/detail/node_builder.h"
 #include "interp/detail/structural_hash.h"
 #include "interp/detail/utf8.h"
 #include "interp/detail/wire_natives.h"
-#include <isolates/interp/errors.h>
-#include <isolates/interp/wire_codec.h>
 
 namespace isolates::wire {
 

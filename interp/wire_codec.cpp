@@ -8,8 +8,8 @@
 #include <mutex>
 #include <string>
 
-#include "interp/detail/wire_natives.h"
 #include <isolates/interp/errors.h>
+#include "interp/detail/wire_natives.h"
 
 namespace isolates::wire {
 

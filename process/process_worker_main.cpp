@@ -20,12 +20,12 @@
 #include <thread>
 
 #include <isolates/base/impl/futex.h>
-#include "process/detail/shm_link.h"
-#include "base/shm_segment.h"
-#include "process/detail/spawned_process.h"
-#include <isolates/process/worker_protocol.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/runtime.h>
+#include <isolates/process/worker_protocol.h>
+#include "base/shm_segment.h"
+#include "process/detail/shm_link.h"
+#include "process/detail/spawned_process.h"
 
 namespace isolates {
 

@@ -9,9 +9,9 @@
 
 #include <isolates/base/impl/event_count.h>
 #include <isolates/base/impl/mpmc_ring.h>
-#include "base/segment_queue.h"
 #include <isolates/channels/channel.h>
 #include <isolates/interp/value.h>
+#include "base/segment_queue.h"
 
 namespace isolates::detail {
 

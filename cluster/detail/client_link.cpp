@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <utility>
 
-#include "cluster/detail/frame_header.h"
-#include "cluster/detail/pool_config.h"
-#include "cluster/detail/rank_worker.h"
 #include <isolates/executor/impl/format_duration.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/wire.h>
+#include "cluster/detail/frame_header.h"
+#include "cluster/detail/pool_config.h"
+#include "cluster/detail/rank_worker.h"
 
 namespace isolates::cluster::detail {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "cluster/detail/comm.h"
 #include <isolates/cluster/mpi_pool_executor.h>
 #include <isolates/process/remote_worker.h>
+#include "cluster/detail/comm.h"
 
 namespace isolates::cluster::detail {
 

@@ -7,8 +7,8 @@
 #include <span>
 #include <vector>
 
-#include "cluster/detail/comm.h"
 #include <isolates/interp/errors.h>
+#include "cluster/detail/comm.h"
 
 namespace isolates::cluster::detail {
 

@@ -2,8 +2,8 @@
 // The serving ranks' pool options as the client sends them (tag_config): the parts of
 // InterpreterPoolExecutor::Options that shape a serving rank's pool, as one wire-format Value.
 
-#include "cluster/detail/comm.h"
 #include <isolates/executor/interpreter_pool_executor.h>
+#include "cluster/detail/comm.h"
 
 namespace isolates::cluster::detail {
 

@@ -10,8 +10,8 @@
 #include <mutex>
 #include <string>
 
-#include "cluster/detail/comm.h"
 #include <isolates/process/remote_worker.h>
+#include "cluster/detail/comm.h"
 
 namespace isolates::cluster::detail {
 

@@ -12,12 +12,12 @@
 #include <string>
 #include <utility>
 
-#include "cluster/detail/comm.h"
-#include "cluster/detail/frame_header.h"
-#include "cluster/detail/pool_config.h"
 #include <isolates/executor/errors.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/wire.h>
+#include "cluster/detail/comm.h"
+#include "cluster/detail/frame_header.h"
+#include "cluster/detail/pool_config.h"
 
 namespace isolates::cluster::detail {
 

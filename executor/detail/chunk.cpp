@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "executor/detail/pool_impl.h"
 #include <isolates/process/worker_protocol.h>
+#include "executor/detail/pool_impl.h"
 
 namespace isolates::detail {
 

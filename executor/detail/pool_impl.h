@@ -8,16 +8,16 @@
 #include <string>
 #include <vector>
 
+#include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/runtime_client.h>
+#include <isolates/process/remote_worker.h>
 #include "executor/detail/pool_counters.h"
 #include "executor/detail/pool_imports.h"
 #include "executor/detail/pool_lifecycle.h"
-#include <isolates/process/remote_worker.h>
+#include "executor/detail/pool_worker.h"
 #include "executor/detail/task_queues.h"
 #include "executor/detail/timeout_report.h"
 #include "executor/detail/timer.h"
-#include "executor/detail/pool_worker.h"
-#include <isolates/executor/interpreter_pool_executor.h>
-#include <isolates/interp/runtime_client.h>
 
 namespace isolates {
 

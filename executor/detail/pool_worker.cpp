@@ -5,9 +5,9 @@
 #include <algorithm>
 
 #include <isolates/executor/impl/format_duration.h>
-#include "executor/detail/pool_impl.h"
-#include <isolates/process/process_worker.h>
 #include <isolates/interp/runtime.h>
+#include <isolates/process/process_worker.h>
+#include "executor/detail/pool_impl.h"
 
 namespace isolates::detail {
 

@@ -13,9 +13,9 @@
 
 #include <algorithm>
 
+#include <isolates/process/process_worker.h>
 #include "executor/detail/pool_impl.h"
 #include "executor/detail/pool_worker.h"
-#include <isolates/process/process_worker.h>
 
 namespace isolates::detail {
 

@@ -14,9 +14,9 @@
 #include <semaphore>
 #include <vector>
 
-#include "base/backoff.h"
 #include <isolates/base/impl/event_count.h>
 #include <isolates/base/impl/mpmc_ring.h>
+#include "base/backoff.h"
 
 namespace isolates::detail {
 

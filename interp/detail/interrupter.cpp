@@ -2,9 +2,9 @@
 
 #include "interp/detail/interrupter.h"
 
+#include <isolates/interp/errors.h>
 #include "interp/detail/detach_other.h"
 #include "interp/detail/lock_attached.h"
-#include <isolates/interp/errors.h>
 
 namespace isolates::detail {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <utility>
 
-#include "base/block_cache.h"
 #include <isolates/interp/errors.h>
+#include "base/block_cache.h"
 
 namespace isolates::detail {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <utility>
 
-#include "interp/detail/node.h"
 #include <isolates/interp/value.h>
+#include "interp/detail/node.h"
 
 namespace isolates::detail {
 

@@ -10,8 +10,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "base/backoff.h"
 #include <isolates/base/impl/futex.h>
+#include "base/backoff.h"
 
 namespace isolates::detail {
 

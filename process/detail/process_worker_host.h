@@ -16,13 +16,13 @@
 #include <utility>
 #include <vector>
 
-#include "process/detail/shm_link.h"
-#include <isolates/process/process_worker.h>
-#include <isolates/process/remote_worker.h>
-#include "process/detail/spawned_process.h"
-#include <isolates/process/worker_protocol.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/value.h>
+#include <isolates/process/process_worker.h>
+#include <isolates/process/remote_worker.h>
+#include <isolates/process/worker_protocol.h>
+#include "process/detail/shm_link.h"
+#include "process/detail/spawned_process.h"
 
 namespace isolates::detail {
 

@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include "process/detail/frame_ring.h"
 #include "base/shm_segment.h"
+#include "process/detail/frame_ring.h"
 
 namespace isolates::detail {
 

@@ -11,12 +11,12 @@
 #include <vector>
 
 #include <isolates/channels/channel.h>
-#include "channels/detail/buffer_storage.h"
 #include <isolates/channels/shared_buffer.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/wire.h>
-#include "tests/support/counting_buffer.h"
+#include "channels/detail/buffer_storage.h"
 #include "tests/support/child_process.h"
+#include "tests/support/counting_buffer.h"
 #include "tests/support/doctest.h"
 #include "tests/support/wire_bytes.h"
 

@@ -11,9 +11,10 @@
 
 #include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/convert.h>
-#include "interp/detail/node.h"
 #include <isolates/interp/errors.h>
+#include "interp/detail/node.h"
 #include "tests/support/doctest.h"
+#include "tests/support/extension/test_extension.h"
 #include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
@@ -206,16 +207,18 @@ TEST_CASE("PoolBadInput.every_kind_of_exception_resolves_the_future" * doctest::
 }
 
 TEST_CASE("PoolBadInput.extension_without_subinterpreter_support_is_named" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    auto pool_options = options_with(2);
+    pool_options.sys_path = {test::test_extension_dir};
+    InterpreterPoolExecutor pool(pool_options);
     // CPython 3.12 runs a single-phase module's init before refusing it and keeps what it made;
-    // importing _testsinglephase again in many interpreters of one process then crashed this
-    // test binary (SIGSEGV, order-dependent) on 3.12 only, so there only _curses is tried here
-    // (bad_input_test.cpp still imports _testsinglephase once).
+    // importing CPython's _testsinglephase again in many interpreters of one process crashed
+    // this test binary (SIGSEGV, order-dependent) on 3.12, so there only _curses is tried here
+    // (bad_input_test.cpp imports the tests' own single-phase module once).
     const bool py312 = pool.submit("__main__:evaluate", "__import__('sys').version_info[:2] == (3, 12)")
                            .get()
                            .as_bool();
     std::vector<std::string> modules{"_curses"};
-    if (!py312) modules.push_back("_testsinglephase");
+    if (!py312) modules.push_back(test::refusing_module);
     for (const std::string& module : modules) {
         CAPTURE(module);
         PythonError e = python_error_of(pool.submit_source("import " + module));

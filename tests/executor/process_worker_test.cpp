@@ -13,13 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include <isolates/channels/shared_buffer.h>
 #include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/convert.h>
-#include <isolates/channels/shared_buffer.h>
 #include "tests/support/child_process.h"
 #include "tests/support/doctest.h"
-#include "tests/support/pool_test_helpers.h"
 #include "tests/support/extension/test_extension.h"
+#include "tests/support/pool_test_helpers.h"
 
 using namespace isolates;
 using namespace std::chrono_literals;

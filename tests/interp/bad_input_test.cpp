@@ -12,10 +12,11 @@
 #include <vector>
 
 #include <isolates/interp/convert.h>
-#include "interp/detail/node.h"
 #include <isolates/interp/errors.h>
 #include <isolates/interp/interpreter.h>
+#include "interp/detail/node.h"
 #include "tests/support/doctest.h"
+#include "tests/support/extension/test_extension.h"
 
 using namespace isolates;
 
@@ -159,16 +160,20 @@ TEST_CASE("Reliability.invalid_utf8_from_cpp_is_a_conversion_error_with_offset")
 }
 
 TEST_CASE("Reliability.extension_without_subinterpreter_support_is_named") {
-    Interpreter in;
-    for (const char* module : {"_testsinglephase", "_curses"}) {
+    // Two single-phase-init modules: the tests' own (CPython's _testsinglephase is a test module,
+    // which the CPythons built here leave out) and one of the standard library's.
+    Interpreter::Options options;
+    options.sys_path = {test::test_extension_dir};
+    Interpreter in(options);
+    for (const char* module : {test::refusing_module, "_curses"}) {
         CAPTURE(module);
         PythonError e = python_error_of([&] { in.import_module(module); });
         CHECK(e.type_name() == "ImportError");
         CHECK(e.message() ==
               std::string("module ") + module + " does not support loading in subinterpreters");
     }
-    PythonError via_call = python_error_of([&] { in.call("_testsinglephase:f"); });
-    CHECK(via_call.message().find("_testsinglephase") != std::string::npos);
+    PythonError via_call = python_error_of([&] { in.call(std::string(test::refusing_module) + ":bump"); });
+    CHECK(via_call.message().find(test::refusing_module) != std::string::npos);
     check_still_works(in);
 }
 

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include <isolates/executor/interpreter_pool_executor.h>
+#include <isolates/interp/interpreter.h>
 #include "interp/detail/libcrypto.h"
 #include "interp/detail/openssl_context.h"
-#include <isolates/interp/interpreter.h>
 #include "tests/support/doctest.h"
 
 using namespace isolates;

@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
+#include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/interpreter.h>
-#include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/runtime.h>
 #include "tests/support/child_process.h"
 #include "tests/support/doctest.h"

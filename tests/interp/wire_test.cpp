@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "interp/detail/node.h"
 #include <isolates/interp/errors.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/wire.h>
 #include <isolates/interp/wire_codec.h>
-#include "tests/support/doctest.h"
+#include "interp/detail/node.h"
 #include "tests/interp/fuzz/placeholder_segment.h"
+#include "tests/support/doctest.h"
 #include "tests/support/wire_bytes.h"
 
 using namespace isolates;

@@ -14,11 +14,14 @@
 
 #include "process/detail/frame_ring.h"
 #include "tests/support/doctest.h"
+#include "tests/support/frame_bytes.h"
 
 using namespace isolates::detail;
 using namespace std::chrono_literals;
 
 namespace {
+
+using isolates::testing::frame_bytes;
 
 /// A ring in 64-byte aligned memory, with the producer's handle and the consumer's.
 struct LocalRing {
@@ -43,12 +46,6 @@ struct LocalRing {
     FrameRing consumer;
 };
 
-/// Frame `index` of `size` bytes: each byte depends on both, so a misplaced byte shows.
-std::vector<std::byte> frame_bytes(std::size_t index, std::size_t size) {
-    std::vector<std::byte> bytes(size);
-    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((index * 131 + i * 7 + (i >> 8)) & 0xff);
-    return bytes;
-}
 
 RingWait for_at_most(std::chrono::milliseconds limit) {
     RingWait wait;

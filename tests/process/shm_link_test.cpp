@@ -14,11 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "process/detail/shm_link.h"
 #include <isolates/channels/shared_buffer.h>
 #include <isolates/interp/errors.h>
+#include "process/detail/shm_link.h"
 #include "tests/support/child_process.h"
 #include "tests/support/doctest.h"
+#include "tests/support/frame_bytes.h"
 
 extern char** environ;
 
@@ -29,11 +30,7 @@ using testing::segment_exists;
 
 namespace {
 
-std::vector<std::byte> frame_bytes(std::size_t index, std::size_t size) {
-    std::vector<std::byte> bytes(size);
-    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>((index * 31 + i * 13 + (i >> 9)) & 0xff);
-    return bytes;
-}
+using isolates::testing::frame_bytes;
 
 /// A started shm_link_probe: killed and reaped when the test leaves early.
 struct Probe {

@@ -9,10 +9,10 @@
 #include <cstdlib>
 #include <span>
 
+#include <isolates/channels/shared_buffer.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/value.h>
 #include <isolates/interp/wire.h>
-#include <isolates/channels/shared_buffer.h>
 #include "tests/interp/fuzz/placeholder_segment.h"
 
 using namespace isolates;

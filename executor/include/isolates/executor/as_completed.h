@@ -9,10 +9,10 @@
 #include <utility>
 #include <vector>
 
-#include <isolates/executor/impl/completion_queue.h>
-#include <isolates/executor/impl/fan_in.h>
 #include <isolates/executor/errors.h>
 #include <isolates/executor/future.h>
+#include <isolates/executor/impl/completion_queue.h>
+#include <isolates/executor/impl/fan_in.h>
 
 namespace isolates {
 

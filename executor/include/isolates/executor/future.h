@@ -16,10 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include <isolates/executor/errors.h>
 #include <isolates/executor/impl/fan_in.h>
 #include <isolates/executor/impl/format_duration.h>
 #include <isolates/executor/impl/shared_state.h>
-#include <isolates/executor/errors.h>
 #include <isolates/interp/errors.h>
 
 namespace isolates {

@@ -25,17 +25,17 @@
 #include <utility>
 #include <vector>
 
+#include <isolates/executor/errors.h>
+#include <isolates/executor/future.h>
 #include <isolates/executor/impl/callable_chunks.h>
 #include <isolates/executor/impl/chunk_source.h>
 #include <isolates/executor/impl/item_source.h>
-#include <isolates/process/remote_worker.h>
 #include <isolates/executor/impl/task.h>
-#include <isolates/executor/errors.h>
-#include <isolates/executor/future.h>
 #include <isolates/executor/map_options.h>
 #include <isolates/executor/map_stream.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/value.h>
+#include <isolates/process/remote_worker.h>
 
 namespace isolates {
 

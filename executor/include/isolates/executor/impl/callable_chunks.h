@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include <isolates/executor/errors.h>
 #include <isolates/executor/impl/chunk_source.h>
 #include <isolates/executor/impl/item_source.h>
-#include <isolates/executor/errors.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/value.h>
 

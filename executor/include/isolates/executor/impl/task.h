@@ -15,11 +15,11 @@
 #include <vector>
 
 #include <isolates/base/impl/heap.h>
-#include <isolates/executor/impl/shared_state.h>
-#include <isolates/process/worker_protocol.h>
 #include <isolates/executor/errors.h>
+#include <isolates/executor/impl/shared_state.h>
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/value.h>
+#include <isolates/process/worker_protocol.h>
 
 namespace isolates::detail {
 
