@@ -1,48 +1,21 @@
 #pragma once
-// What every benchmark program needs besides its measurements: medians, running a CPython
-// reference as a subprocess, reading its flat JSON, and writing the figures for bench/run_all.sh.
+// What every benchmark program needs besides its measurements: its command line
+// (bench/command_line.h), medians (bench/median.h), running a CPython reference as a subprocess,
+// reading its flat JSON, and writing the figures for bench/run_all.sh.
 
-#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <isolates.h>
 
+#include "bench/command_line.h"
+#include "bench/median.h"
+
 namespace isolates::bench {
-
-/// The command line every benchmark takes: --json FILE --python PYTHON_EXE [--quick].
-struct CommandLine {
-    std::string json_path; ///< empty: no JSON written
-    std::string python;    ///< the CPython of the reference, empty when not given
-    bool quick = false;
-};
-/// Parses it; on anything else prints the usage and returns std::nullopt (exit with status 2).
-inline std::optional<CommandLine> parse_command_line(int argc, char** argv) {
-    CommandLine line;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        if (arg == "--json" && k + 1 < argc) line.json_path = argv[++k];
-        else if (arg == "--python" && k + 1 < argc) line.python = argv[++k];
-        else if (arg == "--quick") line.quick = true;
-        else {
-            std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
-            return std::nullopt;
-        }
-    }
-    return line;
-}
-
-/// The median of `v` (the mean of the two middle ones for an even count).
-inline double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /// Runs a shell command and returns its stdout; throws when it cannot run or fails.
 inline std::string run_command(const std::string& command) {

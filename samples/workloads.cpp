@@ -15,7 +15,7 @@
 // the same model on 1. Table on stdout, progress on stderr.
 //
 // usage: workloads [--python PYTHON_EXE] [--freethreaded-python PYTHON_EXE] [--workers 1,2,4]
-//                  [--repeat R] [--quick] [--json FILE]
+//                  [--repeat R] [--quick|--smoke] [--json FILE]
 // (--python defaults to this program's CPython when it can be found; ISOLATES_FREETHREADED_PYTHON
 // stands in for --freethreaded-python.) `./run.sh demo` runs it; `./run.sh bench` runs it as
 // bench/workloads/workloads_bench and plots its JSON.
@@ -32,7 +32,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/bench_figures.h" // median, run_command, write_figures
+#include "bench/bench_figures.h" // parse_command_line, median, run_command, write_figures
 #include <isolates.h>
 
 #ifndef ISOLATES_SAMPLES_DIR
@@ -177,32 +177,19 @@ std::string python_version_of(const std::string& python) {
     return v;
 }
 
-void usage(const char* program) {
-    std::fprintf(stderr,
-                 "usage: %s [--python PYTHON_EXE] [--freethreaded-python PYTHON_EXE] "
-                 "[--workers 1,2,4] [--repeat R] [--quick] [--json FILE]\n",
-                 program);
-    std::exit(2);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-    std::string python, freethreaded, json_path, workers_arg = ISOLATES_DEFAULT_WORKERS;
-    int repeat = 5;
-    bool quick = false;
+    // The benchmarks' command line (bench/command_line.h), so bench/run_all.sh runs this one as it
+    // runs the others, plus this program's own options.
+    std::string freethreaded, workers_arg = ISOLATES_DEFAULT_WORKERS, repeat_arg;
     if (const char* env = std::getenv("ISOLATES_FREETHREADED_PYTHON")) freethreaded = env;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        const bool has_value = k + 1 < argc;
-        if (arg == "--python" && has_value) python = argv[++k];
-        else if (arg == "--freethreaded-python" && has_value) freethreaded = argv[++k];
-        else if (arg == "--workers" && has_value) workers_arg = argv[++k];
-        else if (arg == "--repeat" && has_value) repeat = std::atoi(argv[++k]);
-        else if (arg == "--json" && has_value) json_path = argv[++k];
-        else if (arg == "--quick") quick = true;
-        else usage(argv[0]);
-    }
+    const auto line = isolates::bench::parse_command_line(
+        argc, argv,
+        {{"--freethreaded-python", &freethreaded}, {"--workers", &workers_arg}, {"--repeat", &repeat_arg}});
+    if (!line) return 2;
+    std::string python = line->python;
+    const std::string json_path = line->json_path;
     std::vector<int> workers;
     try {
         workers = parse_workers(workers_arg);
@@ -210,9 +197,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", e.what());
         return 2;
     }
-    if (repeat <= 0) usage(argv[0]);
-    const Sizes sizes = quick ? Sizes{500'000, 50'000, 20'000, 500}
-                              : Sizes{3'000'000, 200'000, 100'000, 1'000};
+    const int repeat = repeat_arg.empty() ? line->sized(5, 5, 1) : std::atoi(repeat_arg.c_str());
+    if (repeat <= 0) {
+        std::fprintf(stderr, "--repeat expects a positive count\n");
+        return 2;
+    }
+    const Sizes sizes = line->sized(Sizes{3'000'000, 200'000, 100'000, 1'000},
+                                    Sizes{500'000, 50'000, 20'000, 500}, Sizes{10'000, 200, 200, 50});
 
     isolates::Runtime runtime;
     isolates::Interpreter main_interpreter({.sys_path = {ISOLATES_SAMPLES_DIR}});
@@ -256,8 +247,7 @@ int main(int argc, char** argv) {
     std::map<std::string, double> figures;
     std::printf("The articles' three workloads on Python %s, %u cores: median of %d alternating "
                 "rounds%s\nspeedup = throughput on N workers / on 1 worker of the same model\n",
-                version.c_str(), std::thread::hardware_concurrency(), repeat,
-                quick ? " (--quick sizes)" : "");
+                version.c_str(), std::thread::hardware_concurrency(), repeat, line->title_note());
     for (const Workload& workload : workloads) {
         std::printf("\n%s\n%-42s", workload.label.c_str(), "model");
         for (int w : workers) std::printf(" %10s", (std::to_string(w) + (w == 1 ? " worker" : " workers")).c_str());

@@ -4,7 +4,7 @@
 // to pass SharedBuffers of growing size. Medians of repeated runs; a table on stdout, progress
 // on stderr, flat JSON with --json.
 //
-// usage: channels_bench --json FILE --python PYTHON_EXE [--quick]
+// usage: channels_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
 #include <algorithm>
 #include <chrono>
@@ -187,13 +187,13 @@ int main(int argc, char** argv) {
     if (line->python.empty()) line->python = "python3";
     const bench::CommandLine& options = *line;
     Runtime runtime;
-    const int repeats = options.quick ? 3 : 7;
-    const long cpp_n = options.quick ? 300'000 : 3'000'000;
-    const long py_n = options.quick ? 100'000 : 1'000'000;
-    const long pingpong_n = options.quick ? 5'000 : 50'000;
-    const long cpython_n = options.quick ? 3'000 : 20'000;
-    const long cpython_roundtrips = options.quick ? 20 : 100;
-    const int cpython_repeats = 3;
+    const int repeats = options.sized(7, 3, 1);
+    const long cpp_n = options.sized(3'000'000L, 300'000L, 2'000L);
+    const long py_n = options.sized(1'000'000L, 100'000L, 1'000L);
+    const long pingpong_n = options.sized(50'000L, 5'000L, 50L);
+    const long cpython_n = options.sized(20'000L, 3'000L, 100L);
+    const long cpython_roundtrips = options.sized(100L, 20L, 5L);
+    const int cpython_repeats = options.sized(3, 3, 1);
     const std::size_t capacity = 1024;
     std::map<std::string, double> figures;
     std::vector<std::vector<std::string>> rows;
@@ -275,9 +275,9 @@ int main(int argc, char** argv) {
     }
 
     std::printf("Channels with Python %s on %u cores, capacity %zu, blocking calls, median of %d runs "
-                "(CPython's queue: %d runs)\n\n",
+                "(CPython's queue: %d runs)%s\n\n",
                 Runtime::python_version().c_str(), std::thread::hardware_concurrency(), capacity,
-                repeats, cpython_repeats);
+                repeats, cpython_repeats, options.title_note());
     std::printf("%-44s %16s %16s %9s\n", "workload", "isolates", "CPython queue", "ratio");
     const auto row = [&](const std::string& what, double ours, double theirs, const char* spec) {
         std::printf("%-44s %16s %16s %9s\n", what.c_str(), fmt(ours, spec).c_str(),

@@ -17,7 +17,7 @@
 // free-threaded interpreter are measured the same way ("freethreaded_threads"). Table on stdout,
 // progress on stderr.
 //
-// usage: executor_bench --json FILE --python PYTHON_EXE [--quick]
+// usage: executor_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
 #include <algorithm>
 #include <chrono>
@@ -118,10 +118,14 @@ std::string run_reference(const std::string& python, int tasks, long long count,
 
 // --- map (issue 12) ----------------------------------------------------------------------------
 
-constexpr int map_work_items = 100'000;     // of reference.work, about 2 us each
-constexpr std::size_t map_work_chunksize = 1'000;
-constexpr int map_trivial_items = 1'000'000; // of reference.ident
-constexpr std::size_t map_trivial_chunksize = 10'000;
+/// The map workloads' sizes; --smoke shrinks them, the other modes measure them whole.
+struct MapSizes {
+    int work_items = 100'000; ///< of reference.work, about 2 us each
+    std::size_t work_chunksize = 1'000;
+    int trivial_items = 1'000'000; ///< of reference.ident
+    std::size_t trivial_chunksize = 10'000;
+};
+constexpr MapSizes smoke_map_sizes{1'000, 100, 10'000, 1'000};
 
 isolates::InterpreterPoolExecutor::Options map_pool_options(std::size_t workers) {
     isolates::InterpreterPoolExecutor::Options options;
@@ -144,33 +148,34 @@ double map_seconds(isolates::InterpreterPoolExecutor& pool, const char* target,
 }
 
 /// One timed ProcessPoolExecutor.map run of reference.py (its own process, pool warmed first).
-double processpool_map_rate(const std::string& python) {
+double processpool_map_rate(const std::string& python, const MapSizes& sizes) {
     const std::string out =
         run_command("'" + python + "' '" ISOLATES_BENCH_DIR "/reference.py' --map-items " +
-                       std::to_string(map_trivial_items) + " --map-chunksize " +
-                       std::to_string(map_trivial_chunksize));
+                       std::to_string(sizes.trivial_items) + " --map-chunksize " +
+                       std::to_string(sizes.trivial_chunksize));
     return parse_flat_json(out).at("map_items_per_s.processpool");
 }
 
 /// The map figures, every run alternating: one interpreter's list(map(work)), the pool's map of
 /// work on 2 workers, the pool's map of ident, ProcessPoolExecutor's map of ident.
-void measure_map(std::map<std::string, double>& figures, const std::string& python, int repeat) {
+void measure_map(std::map<std::string, double>& figures, const std::string& python, int repeat,
+                 const MapSizes& sizes) {
     isolates::InterpreterPoolExecutor one(map_pool_options(1));
     isolates::InterpreterPoolExecutor two(map_pool_options(2));
-    std::vector<int> work_items(map_work_items), trivial_items(map_trivial_items);
-    for (int k = 0; k < map_work_items; ++k) work_items[k] = k;
-    for (int k = 0; k < map_trivial_items; ++k) trivial_items[k] = k;
+    std::vector<int> work_items(sizes.work_items), trivial_items(sizes.trivial_items);
+    for (int k = 0; k < sizes.work_items; ++k) work_items[k] = k;
+    for (int k = 0; k < sizes.trivial_items; ++k) trivial_items[k] = k;
     // Warm-up: both pools started, the functions run once.
     one.submit("__main__:list_map_seconds", 1000).get();
-    map_seconds(two, "__main__:work", work_items, map_work_chunksize);
-    map_seconds(two, "__main__:ident", trivial_items, map_trivial_chunksize);
+    map_seconds(two, "__main__:work", work_items, sizes.work_chunksize);
+    map_seconds(two, "__main__:ident", trivial_items, sizes.trivial_chunksize);
     std::vector<double> list_map, pool_map, rate, processpool;
     for (int r = 0; r < repeat; ++r) {
-        list_map.push_back(one.submit("__main__:list_map_seconds", map_work_items).get().as_double());
-        pool_map.push_back(map_seconds(two, "__main__:work", work_items, map_work_chunksize));
-        rate.push_back(map_trivial_items /
-                       map_seconds(two, "__main__:ident", trivial_items, map_trivial_chunksize));
-        processpool.push_back(processpool_map_rate(python));
+        list_map.push_back(one.submit("__main__:list_map_seconds", sizes.work_items).get().as_double());
+        pool_map.push_back(map_seconds(two, "__main__:work", work_items, sizes.work_chunksize));
+        rate.push_back(sizes.trivial_items /
+                       map_seconds(two, "__main__:ident", trivial_items, sizes.trivial_chunksize));
+        processpool.push_back(processpool_map_rate(python, sizes));
     }
     figures["executor.map_s_list_map.isolates"] = median(list_map);
     figures["executor.map_s_2w.isolates"] = median(pool_map);
@@ -179,15 +184,15 @@ void measure_map(std::map<std::string, double>& figures, const std::string& pyth
     figures["executor.map_items_per_s.processpool"] = median(processpool);
 }
 
-void print_map(std::map<std::string, double>& figures, int repeat) {
+void print_map(std::map<std::string, double>& figures, int repeat, const MapSizes& sizes) {
     std::printf("\nmap on 2 workers, median of %d alternating runs\n", repeat);
     std::printf("  %d items of a ~2 us function, chunksize %zu: one interpreter's list(map) %.3fs, "
                 "isolates map %.3fs, %.2fx\n",
-                map_work_items, map_work_chunksize, figures["executor.map_s_list_map.isolates"],
+                sizes.work_items, sizes.work_chunksize, figures["executor.map_s_list_map.isolates"],
                 figures["executor.map_s_2w.isolates"], figures["executor.map_speedup_2w.isolates"]);
     std::printf("  %d trivial items, chunksize %zu: isolates %.2f M items/s, ProcessPoolExecutor "
                 "%.2f M items/s, %.1fx\n",
-                map_trivial_items, map_trivial_chunksize,
+                sizes.trivial_items, sizes.trivial_chunksize,
                 figures["executor.map_items_per_s.isolates"] / 1e6,
                 figures["executor.map_items_per_s.processpool"] / 1e6,
                 figures["executor.map_items_per_s.isolates"] /
@@ -201,15 +206,15 @@ int main(int argc, char** argv) {
     if (!line) return 2;
     const std::string json_path = line->json_path;
     const std::string python = line->python;
-    const bool quick = line->quick;
     if (json_path.empty() || python.empty()) {
-        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick|--smoke]\n", argv[0]);
         return 2;
     }
-    const int repeat = quick ? 3 : 7;
-    const int tasks = quick ? 10'000 : 40'000;
-    const long long count = quick ? 1'500'000 : 5'000'000;
-    const long hashes = quick ? 50'000 : 200'000;
+    const int repeat = line->sized(7, 3, 1);
+    const int tasks = line->sized(40'000, 10'000, 200);
+    const long long count = line->sized(5'000'000LL, 1'500'000LL, 10'000LL);
+    const long hashes = line->sized(200'000L, 50'000L, 200L);
+    const MapSizes map_sizes = line->smoke() ? smoke_map_sizes : MapSizes{};
     const char* freethreaded_python = std::getenv("ISOLATES_FREETHREADED_PYTHON");
 
     isolates::Runtime runtime;
@@ -252,10 +257,10 @@ int main(int argc, char** argv) {
         }
     }
 
-    const int map_repeat = std::max(repeat, 5);
+    const int map_repeat = line->smoke() ? 1 : std::max(repeat, 5);
     progress("map: one interpreter's list(map), isolates' chunked map and ProcessPoolExecutor.map "
              "(alternating)");
-    measure_map(figures, python, map_repeat);
+    measure_map(figures, python, map_repeat, map_sizes);
 
     progress("CPython references through " + python);
     for (const auto& [key, value] :
@@ -271,7 +276,7 @@ int main(int argc, char** argv) {
 
     const std::string version = isolates::Runtime::python_version();
     std::printf("Executors on Python %s, %u cores, median of %d runs%s\n\n", version.c_str(),
-                std::thread::hardware_concurrency(), repeat, quick ? " (--quick)" : "");
+                std::thread::hardware_concurrency(), repeat, line->title_note());
     std::printf("%-22s %16s %11s %11s %11s %11s %11s %11s\n", "executor", "trivial tasks/s",
                 "count 1w", "count 2w", "speedup", "sha256 1w", "sha256 2w", "speedup");
     for (const char* kind :
@@ -300,7 +305,7 @@ int main(int argc, char** argv) {
                 figures["interp.create_ms"], figures["pool.startup_ms.2w"],
                 figures["pool.startup_ms.2w"] / figures["interp.create_ms"]);
 
-    print_map(figures, map_repeat);
+    print_map(figures, map_repeat, map_sizes);
 
     if (!write_figures(json_path, figures, version)) {
         std::fprintf(stderr, "cannot write %s\n", json_path.c_str());

@@ -13,7 +13,7 @@
 // (own and shared taking turns at going first), so they see the same noise. Figures are medians
 // over the rounds. Table on stdout, progress on stderr.
 //
-// usage: openssl_bench --json FILE --python PYTHON_EXE [--quick]
+// usage: openssl_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
 #include <unistd.h>
 
@@ -92,25 +92,19 @@ int memory_probe(bool own, int interpreters) {
 using namespace isolates::bench;
 
 int main(int argc, char** argv) {
-    const auto usage = [&] {
-        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick]\n", argv[0]);
+    // The memory probe is this program started again; it never sees the common command line.
+    if (argc == 4 && std::string(argv[1]) == "--memory-probe")
+        return memory_probe(std::string(argv[2]) == "own", std::atoi(argv[3]));
+    const auto line = parse_command_line(argc, argv);
+    if (!line) return 2;
+    const std::string json_path = line->json_path, python = line->python;
+    if (json_path.empty() || python.empty()) {
+        std::fprintf(stderr, "usage: %s --json FILE --python PYTHON_EXE [--quick|--smoke]\n", argv[0]);
         return 2;
-    };
-    std::string json_path, python;
-    bool quick = false;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        if (arg == "--memory-probe" && k + 2 < argc)
-            return memory_probe(std::string(argv[k + 1]) == "own", std::atoi(argv[k + 2]));
-        if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
-        else if (arg == "--python" && k + 1 < argc) python = argv[++k];
-        else if (arg == "--quick") quick = true;
-        else return usage();
     }
-    if (json_path.empty() || python.empty()) return usage();
-    const int rounds = quick ? 5 : 7;
-    const long hashes = quick ? 50'000 : 200'000;
-    constexpr int probe_interpreters = 8;
+    const int rounds = line->sized(7, 5, 1);
+    const long hashes = line->sized(200'000L, 50'000L, 200L);
+    const int probe_interpreters = line->smoke() ? 2 : 8;
 
     isolates::Runtime runtime;
     std::map<std::string, double> figures;
@@ -168,8 +162,7 @@ int main(int argc, char** argv) {
 
     const std::string version = isolates::Runtime::python_version();
     std::printf("OpenSSL context per interpreter, Python %s, %u cores, median of %d rounds%s\n\n",
-                version.c_str(), std::thread::hardware_concurrency(), rounds,
-                quick ? " (--quick)" : "");
+                version.c_str(), std::thread::hardware_concurrency(), rounds, line->title_note());
     std::printf("4 tasks of %ld hashlib.sha256 digests  sha256 1w  sha256 2w  speedup\n", hashes);
     for (const auto& [kind, label] :
          {std::pair{"own", "isolates, a context per interpreter"},

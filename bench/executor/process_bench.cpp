@@ -8,7 +8,7 @@
 //     alternating.
 // Medians of the runs; a table on stdout, progress on stderr, flat JSON with --json.
 //
-// usage: process_bench --json FILE --python PYTHON_EXE [--quick]
+// usage: process_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
 #include <unistd.h>
 
@@ -117,15 +117,14 @@ int main(int argc, char** argv) {
     if (!line) return 2;
     const std::string json_path = line->json_path;
     const std::string python = line->python;
-    const bool quick = line->quick;
     if (python.empty()) {
         std::fprintf(stderr, "process_bench: --python PYTHON_EXE is required (the reference)\n");
         return 2;
     }
     Runtime runtime;
-    const int repeats = quick ? 3 : 5;
-    const long our_tasks = quick ? 20'000 : 100'000;
-    const long their_tasks = quick ? 2'000 : 5'000;
+    const int repeats = line->sized(5, 3, 1);
+    const long our_tasks = line->sized(100'000L, 20'000L, 200L);
+    const long their_tasks = line->sized(5'000L, 2'000L, 50L);
     using Kind = InterpreterPoolExecutor::WorkerKind;
     std::map<std::string, std::vector<double>> runs;
 
@@ -158,7 +157,7 @@ int main(int argc, char** argv) {
                                                SharedBuffer::Storage::shared_memory);
         const auto large = SharedBuffer::build(64 << 20, [](std::span<std::byte> b) { std::fill(b.begin(), b.end(), std::byte{2}); },
                                                SharedBuffer::Storage::shared_memory);
-        const int trips = quick ? 20 : 100;
+        const int trips = line->sized(100, 20, 2);
         round_trip_seconds(pool, large, 3); // warm-up: the worker maps it once
         for (int r = 0; r < repeats; ++r) {
             std::fprintf(stderr, "SharedBuffer round trips, round %d of %d\n", r + 1, repeats);
@@ -175,8 +174,9 @@ int main(int argc, char** argv) {
         figures["process.buffer_round_trip_s.64MiB"] / figures["process.buffer_round_trip_s.1KiB"];
 
     std::printf("Process workers beside ProcessPoolExecutor, Python %s on %u cores, median of %d "
-                "alternating runs\n\n",
-                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), repeats);
+                "alternating runs%s\n\n",
+                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), repeats,
+                line->title_note());
     std::printf("%-40s %14s %14s\n", "pool of 2 workers", "start-up ms", "KiB/worker");
     for (const auto& [key, label] : {std::pair{"sub_interpreters", "isolates, sub-interpreter workers"},
                                      std::pair{"processes", "isolates, process workers"},

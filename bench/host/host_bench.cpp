@@ -4,7 +4,7 @@
 // so a noisy moment hits all alike; medians of the runs. A table on stdout, progress on stderr,
 // flat JSON with --json (bench/bench_figures.h).
 //
-// usage: host_bench --json FILE --python PYTHON_EXE [--quick]
+// usage: host_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 // (--python is accepted for bench/run_all.sh; the reference runs in the embedded interpreter.)
 
 #include <cstdint>
@@ -53,10 +53,9 @@ int main(int argc, char** argv) {
     const auto line = bench::parse_command_line(argc, argv);
     if (!line) return 2;
     const std::string json_path = line->json_path;
-    const bool quick = line->quick;
     Runtime runtime;
-    const int repeats = quick ? 3 : 9;
-    const long n = quick ? 200'000 : 2'000'000;
+    const int repeats = line->sized(9, 3, 1);
+    const long n = line->sized(2'000'000L, 200'000L, 2'000L);
     const std::vector<std::string> names = {"python_function", "host", "host_release_gil", "builtin_abs"};
     std::map<std::string, std::vector<double>> runs;
     {
@@ -76,8 +75,9 @@ int main(int argc, char** argv) {
     figures["host.ratio_to_python_function_release_gil"] = figures["host.calls_per_s.host_release_gil"] / python;
 
     std::printf("Host function calls from a Python loop, Python %s on %u cores, %ld calls per run, "
-                "median of %d alternating runs (measured under load)\n\n",
-                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), n, repeats);
+                "median of %d alternating runs (measured under load)%s\n\n",
+                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), n, repeats,
+                line->title_note());
     std::printf("%-44s %14s %14s\n", "callee of f(i)", "calls/s", "vs Python fn");
     const std::pair<const char*, const char*> rows[] = {
         {"python_function", "Python function def f(x): return x + 1"},

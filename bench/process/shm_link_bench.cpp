@@ -4,8 +4,11 @@
 // after the other) is the case the rings are built for; the echo process is this program,
 // started again with --echo (posix_spawn).
 //
-// usage: shm_link_bench [--frame BYTES] [--trips N] [--repeats R] [--json FILE]
-// prints a table; medians over R repeats of N round trips each, the two transports interleaved.
+// usage: shm_link_bench --json FILE --python PYTHON_EXE [--quick|--smoke] [--frame BYTES]
+//                       [--trips N] [--repeats R]
+// prints a table; medians over R repeats of N round trips each (20,000 x 9 by default), the link's
+// repeats first, then the pipes'. --python is accepted for bench/run_all.sh: the reference here
+// is the pipes, not a CPython.
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,22 +22,19 @@
 #include <string>
 #include <vector>
 
+#include "bench/command_line.h"
+#include "bench/median.h"
 #include "process/detail/shm_link.h"
 
 extern char** environ;
 
 using namespace isolates::detail;
+using isolates::bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr int pipe_in = 3, pipe_out = 4; // the echo process's pipe ends
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const auto n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 bool read_all(int fd, std::byte* bytes, std::size_t size) {
     for (std::size_t done = 0; done < size;) {
@@ -70,21 +70,20 @@ int echo(const std::string& name, std::size_t frame_size) {
 } // namespace
 
 int main(int argc, char** argv) {
-    std::size_t frame_size = 64;
-    int trips = 20000, repeats = 9;
-    std::string json_path;
-    for (int k = 1; k < argc; ++k) {
-        const std::string arg = argv[k];
-        if (arg == "--echo" && k + 2 < argc) return echo(argv[k + 1], std::strtoul(argv[k + 2], nullptr, 10));
-        if (arg == "--frame" && k + 1 < argc) frame_size = std::strtoul(argv[++k], nullptr, 10);
-        else if (arg == "--trips" && k + 1 < argc) trips = std::atoi(argv[++k]);
-        else if (arg == "--repeats" && k + 1 < argc) repeats = std::atoi(argv[++k]);
-        else if (arg == "--json" && k + 1 < argc) json_path = argv[++k];
-        else {
-            std::fprintf(stderr, "usage: %s [--frame BYTES] [--trips N] [--repeats R] [--json FILE]\n", argv[0]);
-            return 2;
-        }
+    // The echo process is this program started again; it never sees the common command line.
+    if (argc == 4 && std::string(argv[1]) == "--echo") return echo(argv[2], std::strtoul(argv[3], nullptr, 10));
+    std::string frame_text = "64", trips_text, repeats_text;
+    const auto line = isolates::bench::parse_command_line(
+        argc, argv, {{"--frame", &frame_text}, {"--trips", &trips_text}, {"--repeats", &repeats_text}});
+    if (!line) return 2;
+    const std::size_t frame_size = std::strtoul(frame_text.c_str(), nullptr, 10);
+    const int trips = trips_text.empty() ? line->sized(20000, 5000, 200) : std::atoi(trips_text.c_str());
+    const int repeats = repeats_text.empty() ? line->sized(9, 5, 3) : std::atoi(repeats_text.c_str());
+    if (frame_size == 0 || trips <= 0 || repeats <= 0) {
+        std::fprintf(stderr, "%s: --frame, --trips and --repeats take positive numbers\n", argv[0]);
+        return 2;
     }
+    const std::string json_path = line->json_path;
 
     ShmLink link = ShmLink::create(1 << 16);
     int to_echo[2], from_echo[2];
@@ -134,10 +133,15 @@ int main(int argc, char** argv) {
                 *std::min_element(shm.begin(), shm.end()), *std::max_element(shm.begin(), shm.end()));
     std::printf("%-44s %10.2f %10.2f %10.2f\n", ("two pipes, " + size_text + "-byte message (us)").c_str(), pipe_median,
                 *std::min_element(pipe.begin(), pipe.end()), *std::max_element(pipe.begin(), pipe.end()));
-    std::printf("(%d repeats of %d round trips each)\n", repeats, trips);
+    std::printf("(%d repeats of %d round trips each)%s\n", repeats, trips, line->title_note());
     if (!json_path.empty()) {
         std::ofstream json(json_path);
         json << "{\n  \"shm_link_round_trip_us\": " << shm_median << ",\n  \"pipe_round_trip_us\": " << pipe_median << "\n}\n";
+        json.close();
+        if (!json) {
+            std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
+            return 1;
+        }
     }
     return 0;
 }
