@@ -20,10 +20,10 @@ usage: $0 setup|demo|test|fuzz|soak|bench|coverage|python [args]
                 a free-threaded CPython's threads (when one is found) and ProcessPoolExecutor
   test [meson test args]
                 build and run stage 'test' of scripts/test_matrix.txt: the unit, reliability and
-                compile-fail suites on every usable CPython, the MPI and install suites on the
-                newest GIL build; ends with 'N passed, N failed[, N skipped]' counting test
-                cases. Arguments go to meson test instead of the matrix's suites (e.g.
-                --suite process, or a test name such as executor).
+                compile-fail suites on every usable CPython, the MPI, install and runner
+                suites on the newest GIL build; ends with 'N passed, N failed[, N skipped]'
+                counting test cases. Arguments go to meson test instead of the matrix's suites
+                (e.g. --suite process, or a test name such as executor).
   test --sanitize [meson test args]
                 stage 'sanitize': ASan+UBSan on the oldest and the newest GIL build (the MPI
                 suite too on the newest), TSan on the newest, each its own build directory
