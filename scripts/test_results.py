@@ -88,7 +88,9 @@ def main():
                         skipped += 1
                     else:
                         failed += 1
-                        failures.append("%s %s: %s" % (place, name, label))
+                        crashed = "Bail out! %s crashed" % label in (test.get("stdout") or "")
+                        failures.append("%s %s: %s%s" % (place, name, label,
+                                                         " (crashed)" if crashed else ""))
                 if result not in GOOD and result != "SKIP" and all(o != "fail" for _, o in mine):
                     failed += 1
                     failures.append("%s %s: %s after its cases" % (place, name, why(test)))

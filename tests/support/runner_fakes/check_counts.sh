@@ -75,7 +75,7 @@ ranks_pass_but() {
 #   exit-skip     1 skipped (status 77); exit-ok 1 passed
 expected=(
   "fakes mixed: Mixed.fails"
-  "fakes crash: Crash.segfaults"
+  "fakes crash: Crash.segfaults (crashed)"
   "fakes leak-at-exit: error, exit status 23 after its cases"
 )
 if ((have_mpi)); then
