@@ -25,7 +25,7 @@ using namespace isolates;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* map_helpers = R"(
 ran = []
 def square(x):
     return x * x
@@ -63,8 +63,8 @@ def add_two(a, b):
     return a + b
 )";
 
-InterpreterPoolExecutor::Options with_helpers(std::size_t workers) {
-    return testing::pool_options(workers, helpers);
+InterpreterPoolExecutor::Options map_pool_options(std::size_t workers) {
+    return testing::pool_options(workers, map_helpers);
 }
 
 std::vector<int> numbers(int n) {
@@ -90,7 +90,7 @@ static_assert(std::ranges::input_range<MapStream>);
 TEST_SUITE("Map") {
 
 TEST_CASE("Map.chunks_keep_input_order_whether_or_not_they_divide_it" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     const std::vector<int> items = numbers(100);
     for (std::size_t chunksize : {1, 3, 7, 10, 100, 1000}) {
         CAPTURE(chunksize);
@@ -111,7 +111,7 @@ TEST_CASE("Map.chunks_keep_input_order_whether_or_not_they_divide_it" * doctest:
 }
 
 TEST_CASE("Map.results_are_joined_whole_from_sized_and_unsized_inputs" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     const auto check = [](const std::vector<Value>& results, int n) {
         REQUIRE(results.size() == static_cast<std::size_t>(n));
         for (int k = 0; k < n; ++k) CHECK(results[k].as_str() == std::to_string(k));
@@ -139,7 +139,7 @@ TEST_CASE("Map.a_large_result_is_written_on_huge_pages" * doctest::timeout(60)) 
         MESSAGE("no transparent huge pages on this kernel: skipped");
         return;
     }
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     // 300000 results of 16 bytes: more than two whole 2 MiB pages, which the sized input's
     // reserved result advises before the chunks are joined into it.
     const int n = 300'000;
@@ -150,7 +150,7 @@ TEST_CASE("Map.a_large_result_is_written_on_huge_pages" * doctest::timeout(60)) 
 }
 
 TEST_CASE("Map.bad_options_are_usage_errors" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     CHECK_THROWS_WITH_AS(pool.map("__main__:square", numbers(3), chunks_of(0)),
                          doctest::Contains("chunksize"), UsageError);
     CHECK_THROWS_AS(pool.starmap("__main__:add", std::vector<Value>{}, chunks_of(0)), UsageError);
@@ -166,7 +166,7 @@ TEST_CASE("Map.bad_options_are_usage_errors" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Map.starmap_unpacks_each_item" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     std::vector<std::tuple<int, int>> pairs;
     for (int k = 0; k < 25; ++k) pairs.emplace_back(k, 100);
     std::vector<Value> sums = pool.starmap("__main__:add", pairs, chunks_of(4)).get();
@@ -192,7 +192,7 @@ TEST_CASE("Map.starmap_unpacks_each_item" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Map.a_failing_item_names_its_index" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     for (std::size_t chunksize : {1, 10, 64}) {
         CAPTURE(chunksize);
         try {
@@ -222,13 +222,13 @@ TEST_CASE("Map.a_failing_item_names_its_index" * doctest::timeout(30)) {
 
 TEST_CASE("Map.a_failure_cancels_the_chunks_after_it" * doctest::timeout(30)) {
     // One worker runs the chunks in order: the first item fails, and no later chunk runs.
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     CHECK_THROWS_AS(pool.map("__main__:record_then_fail", numbers(50), chunks_of(2)).get(), ItemError);
     CHECK(pool.submit("__main__:ran_count").get().as_int64() == 1);
 }
 
 TEST_CASE("Map.cancel_cancels_the_chunks_not_yet_run" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     Future<std::vector<Value>> all = pool.map("__main__:record_then_spin", numbers(10));
     wait_queue_depth(pool, 9); // the worker runs item 0, which spins
     CHECK(all.cancel());
@@ -240,7 +240,7 @@ TEST_CASE("Map.cancel_cancels_the_chunks_not_yet_run" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Map.timeout_fails_the_future_and_cancels_the_rest" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     MapOptions options;
     options.timeout = 100ms;
     Future<std::vector<Value>> all = pool.map("__main__:record_then_spin", numbers(10), options);
@@ -251,7 +251,7 @@ TEST_CASE("Map.timeout_fails_the_future_and_cancels_the_rest" * doctest::timeout
 }
 
 TEST_CASE("Map.imap_yields_in_input_order" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     MapOptions options = chunks_of(7);
     options.buffersize = 3;
     std::size_t next = 0;
@@ -272,7 +272,7 @@ TEST_CASE("Map.imap_yields_in_input_order" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Map.imap_unordered_yields_every_result_as_completed" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     MapOptions options = chunks_of(5);
     options.ordered = false;
     options.buffersize = 4;
@@ -287,7 +287,7 @@ TEST_CASE("Map.imap_unordered_yields_every_result_as_completed" * doctest::timeo
 }
 
 TEST_CASE("Map.imap_pulls_an_endless_input_only_as_far_as_its_buffer" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     for (bool ordered : {true, false}) {
         CAPTURE(ordered);
         const std::thread::id consumer = std::this_thread::get_id();
@@ -316,7 +316,7 @@ TEST_CASE("Map.imap_pulls_an_endless_input_only_as_far_as_its_buffer" * doctest:
 }
 
 TEST_CASE("Map.imap_throws_an_items_failure_where_the_iteration_reaches_it" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(map_pool_options(2));
     MapOptions options = chunks_of(10);
     MapStream stream = pool.imap("__main__:fail_at", numbers(50), options);
     std::vector<std::int64_t> seen;
@@ -348,7 +348,7 @@ TEST_CASE("Map.imap_throws_an_items_failure_where_the_iteration_reaches_it" * do
 }
 
 TEST_CASE("Map.destroying_an_imap_early_cancels_what_has_not_run" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     {
         MapOptions options;
         options.buffersize = 4;
@@ -365,7 +365,7 @@ TEST_CASE("Map.destroying_an_imap_early_cancels_what_has_not_run" * doctest::tim
 }
 
 TEST_CASE("Map.imap_timeout_throws_from_the_iteration" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(map_pool_options(1));
     for (bool ordered : {true, false}) {
         MapOptions options;
         options.timeout = 100ms;

@@ -22,7 +22,7 @@ using namespace isolates;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* executor_helpers = R"(
 import sys
 calls = 0
 def add(a, b):
@@ -49,8 +49,8 @@ def recall(key):
     return globals().get(key)
 )";
 
-InterpreterPoolExecutor::Options with_helpers(std::size_t workers) {
-    return testing::pool_options(workers, helpers);
+InterpreterPoolExecutor::Options executor_pool_options(std::size_t workers) {
+    return testing::pool_options(workers, executor_helpers);
 }
 
 using testing::wait_running;
@@ -67,7 +67,7 @@ Eager sum_on_pool(InterpreterPoolExecutor& pool, std::promise<long long>& out) {
 TEST_SUITE("Executor") {
 
 TEST_CASE("Executor.submit_call_returns_results_and_python_errors" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     CHECK(pool.size() == 2);
     CHECK(pool.submit("__main__:add", 40, 2).get().as_int64() == 42);
     CHECK(pool.submit("__main__:add", std::string("a"), "b").get().as_str() == "ab");
@@ -89,7 +89,7 @@ TEST_CASE("Executor.submit_call_returns_results_and_python_errors" * doctest::ti
 }
 
 TEST_CASE("Executor.submit_source_and_callables" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     pool.submit_source("made_by_source = 6 * 7").get();
     CHECK(pool.submit("__main__:recall", "made_by_source").get().as_int64() == 42);
     CHECK_THROWS_WITH_AS(pool.submit_source("1 / 0").get(), doctest::Contains("ZeroDivisionError"),
@@ -106,7 +106,7 @@ TEST_CASE("Executor.submit_source_and_callables" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Executor.map_keeps_the_order_of_its_input" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     std::vector<int> items;
     for (int k = 0; k < 200; ++k) items.push_back(k);
     std::vector<Value> squares = pool.map("math:pow", std::vector<Value>{}).get();
@@ -118,7 +118,7 @@ TEST_CASE("Executor.map_keeps_the_order_of_its_input" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Executor.submit_to_keeps_state_in_one_worker" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     pool.submit_to(1, "__main__:remember", "k", "on one").get();
     for (int k = 0; k < 5; ++k)
         CHECK(pool.submit_to(1, "__main__:recall", "k").get().as_str() == "on one");
@@ -131,7 +131,7 @@ TEST_CASE("Executor.submit_to_keeps_state_in_one_worker" * doctest::timeout(30))
 }
 
 TEST_CASE("Executor.cancel_of_a_pending_task_means_it_never_runs" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     Future<Value> blocker = pool.submit("__main__:spin");
     Future<Value> pending = pool.submit("__main__:remember", "ran", true);
     wait_running(blocker);
@@ -144,7 +144,7 @@ TEST_CASE("Executor.cancel_of_a_pending_task_means_it_never_runs" * doctest::tim
 
 TEST_CASE("Executor.cancel_stops_a_running_python_task_and_the_worker_keeps_serving" *
           doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     for (const char* target : {"__main__:spin", "__main__:spin_catching"}) {
         Future<Value> running = pool.submit(target);
         wait_running(running);
@@ -162,7 +162,7 @@ TEST_CASE("Executor.cancel_stops_a_running_python_task_and_the_worker_keeps_serv
 }
 
 TEST_CASE("Executor.cancel_of_a_cpp_task_lands_at_its_next_python_call" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     std::atomic<bool> started{false};
     Future<int> task = pool.submit([&](Interpreter& in) {
         started = true;
@@ -177,7 +177,7 @@ TEST_CASE("Executor.cancel_of_a_cpp_task_lands_at_its_next_python_call" * doctes
 }
 
 TEST_CASE("Executor.timeouts_stop_running_tasks" * doctest::timeout(30)) {
-    auto options = with_helpers(1);
+    auto options = executor_pool_options(1);
     options.task_timeout = 100ms;
     InterpreterPoolExecutor pool(options);
     const auto start = std::chrono::steady_clock::now();
@@ -199,7 +199,7 @@ TEST_CASE("Executor.timeouts_stop_running_tasks" * doctest::timeout(30)) {
 
 TEST_CASE("Executor.timeout_names_the_target_and_stats_say_where_the_interrupt_stopped_it" *
           doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     CHECK(pool.stats().last_timeout_traceback.empty());
     InterpreterPoolExecutor::TaskOptions limit;
     limit.timeout = 150ms;
@@ -223,7 +223,7 @@ TEST_CASE("Executor.timeout_names_the_target_and_stats_say_where_the_interrupt_s
                                                    "stopped it here:\n") == 0);
 
     // The pool's task_timeout gives the same message.
-    auto options = with_helpers(1);
+    auto options = executor_pool_options(1);
     options.task_timeout = 200ms;
     InterpreterPoolExecutor timed(options);
     CHECK_THROWS_WITH_AS(timed.submit_source("while True: pass").get(),
@@ -236,7 +236,7 @@ TEST_CASE("Executor.timeout_names_the_target_and_stats_say_where_the_interrupt_s
 }
 
 TEST_CASE("Executor.stats_count_a_task_before_its_future_resolves" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     // A callback runs on the worker right after the future resolved: the task is counted already.
     // (It runs at once on this thread if the task was that quick: after it resolved, too.)
     std::promise<std::uint64_t> seen_in_callback;
@@ -256,7 +256,7 @@ TEST_CASE("Executor.stats_count_a_task_before_its_future_resolves" * doctest::ti
 }
 
 TEST_CASE("Executor.shutdown_runs_pending_tasks_by_default" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     std::vector<Future<Value>> futures;
     for (int k = 0; k < 50; ++k) futures.push_back(pool.submit("__main__:add", k, 1));
     pool.shutdown(/*wait=*/true, /*cancel_pending=*/false);
@@ -269,7 +269,7 @@ TEST_CASE("Executor.shutdown_runs_pending_tasks_by_default" * doctest::timeout(3
 }
 
 TEST_CASE("Executor.shutdown_can_cancel_pending_and_running_tasks" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     Future<Value> running = pool.submit("__main__:spin");
     std::vector<Future<Value>> pending;
     for (int k = 0; k < 20; ++k) pending.push_back(pool.submit("__main__:add", k, 1));
@@ -285,12 +285,12 @@ TEST_CASE("Executor.destructor_resolves_every_future" * doctest::timeout(30)) {
     std::vector<Future<Value>> drained;
     std::vector<Future<Value>> cancelled;
     {
-        InterpreterPoolExecutor pool(with_helpers(2));
+        InterpreterPoolExecutor pool(executor_pool_options(2));
         for (int k = 0; k < 30; ++k) drained.push_back(pool.submit("__main__:add", k, k));
     }
     for (int k = 0; k < 30; ++k) CHECK(drained[k].get().as_int64() == 2 * k);
     {
-        auto options = with_helpers(1);
+        auto options = executor_pool_options(1);
         options.cancel_pending_on_destroy = true;
         InterpreterPoolExecutor pool(options);
         cancelled.push_back(pool.submit("__main__:spin"));
@@ -301,7 +301,7 @@ TEST_CASE("Executor.destructor_resolves_every_future" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Executor.continuations_when_all_and_when_any" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     ThreadExecutor continuations;
     Future<std::string> text = pool.submit("__main__:add", 20, 22).then(
         [](const Value& v) {
@@ -328,7 +328,7 @@ TEST_CASE("Executor.continuations_when_all_and_when_any" * doctest::timeout(30))
 }
 
 TEST_CASE("Executor.coroutines_co_await_pool_tasks" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     std::promise<long long> result;
     auto done = result.get_future();
     sum_on_pool(pool, result);
@@ -337,7 +337,7 @@ TEST_CASE("Executor.coroutines_co_await_pool_tasks" * doctest::timeout(30)) {
 
 TEST_CASE("Executor.pools_of_one_and_of_eight_workers" * doctest::timeout(60)) {
     for (std::size_t workers : {std::size_t{1}, std::size_t{8}}) {
-        InterpreterPoolExecutor pool(with_helpers(workers));
+        InterpreterPoolExecutor pool(executor_pool_options(workers));
         pool.wait_until_started();
         std::vector<Future<std::int64_t>> ids;
         for (std::size_t k = 0; k < workers; ++k)
@@ -399,7 +399,7 @@ TEST_CASE("Executor.failing_initializer_breaks_the_pool_with_the_reason" * docte
 }
 
 TEST_CASE("Executor.a_broken_interpreter_is_replaced" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     const auto first = pool.submit([](Interpreter& in) { return in.id(); }).get();
     pool.submit_source("import sys\nsys.modules.clear()").get();
     // The next task runs in a fresh interpreter that ran the initializer again.
@@ -412,7 +412,7 @@ TEST_CASE("Executor.a_broken_interpreter_is_replaced" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Executor.queue_bound_holds_submitters_back" * doctest::timeout(30)) {
-    auto options = with_helpers(1);
+    auto options = executor_pool_options(1);
     options.queue_bound = 2;
     InterpreterPoolExecutor pool(options);
     Future<Value> running = pool.submit("__main__:spin");
@@ -434,7 +434,7 @@ TEST_CASE("Executor.queue_bound_holds_submitters_back" * doctest::timeout(30)) {
 }
 
 TEST_CASE("Executor.more_tasks_than_the_ring_holds_all_run" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(with_helpers(1));
+    InterpreterPoolExecutor pool(executor_pool_options(1));
     Future<Value> blocker = pool.submit("__main__:spin");
     wait_running(blocker);
     std::vector<Future<Value>> futures;
@@ -447,7 +447,7 @@ TEST_CASE("Executor.more_tasks_than_the_ring_holds_all_run" * doctest::timeout(6
 }
 
 TEST_CASE("Executor.post_runs_jobs_on_workers" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(with_helpers(2));
+    InterpreterPoolExecutor pool(executor_pool_options(2));
     std::promise<bool> on_worker;
     pool.post([&] { on_worker.set_value(InterpreterPoolExecutor::current_worker().has_value()); });
     CHECK(on_worker.get_future().get());

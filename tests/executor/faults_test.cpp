@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* faults_helpers = R"(
 import time, isolates
 def add(a, b):
     return a + b
@@ -58,8 +58,8 @@ def select_forever(a, b):
     return isolates.select([a, b])
 )";
 
-InterpreterPoolExecutor::Options options_with(std::size_t workers) {
-    return testing::pool_options(workers, helpers);
+InterpreterPoolExecutor::Options faults_pool_options(std::size_t workers) {
+    return testing::pool_options(workers, faults_helpers);
 }
 
 using testing::wait_running;
@@ -114,7 +114,7 @@ TEST_SUITE("Reliability") {
 // --- Tasks that never return ------------------------------------------------------------------
 
 TEST_CASE("Faults.never_returning_tasks_are_stopped_by_their_timeout" * doctest::timeout(120)) {
-    auto options = options_with(2);
+    auto options = faults_pool_options(2);
     options.task_timeout = 200ms;
     InterpreterPoolExecutor pool(options);
     const auto start = Clock::now();
@@ -138,7 +138,7 @@ TEST_CASE("Faults.never_returning_tasks_are_stopped_by_their_timeout" * doctest:
 
 TEST_CASE("Faults.a_timed_out_task_blocked_on_a_channel_frees_its_worker_when_closed" *
           doctest::timeout(120)) {
-    auto options = options_with(2);
+    auto options = faults_pool_options(2);
     options.task_timeout = 200ms;
     InterpreterPoolExecutor pool(options);
     Channel never(4);
@@ -158,7 +158,7 @@ TEST_CASE("Faults.a_timed_out_task_blocked_on_a_channel_frees_its_worker_when_cl
 
 TEST_CASE("Faults.shutdown_cancelling_resolves_running_queued_and_channel_blocked_tasks" *
           doctest::timeout(120)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(faults_pool_options(2));
     Channel polled(4);
     std::vector<Future<Value>> running{pool.submit_to(0, "__main__:spin"),
                                        pool.submit_to(1, "__main__:recv_polling", polled)};
@@ -181,7 +181,7 @@ TEST_CASE("Faults.shutdown_cancelling_resolves_running_queued_and_channel_blocke
 }
 
 TEST_CASE("Faults.shutdown_draining_runs_everything_queued" * doctest::timeout(120)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(faults_pool_options(2));
     Channel gate(1);
     Future<Value> waiting = pool.submit_to(0, "__main__:recv_forever", gate);
     wait_running(waiting);
@@ -202,7 +202,7 @@ TEST_CASE("Faults.shutdown_draining_runs_everything_queued" * doctest::timeout(1
 TEST_CASE("Faults.shutdown_racing_with_submitters_leaves_no_future_hanging" * doctest::timeout(120)) {
     for (bool cancel : {true, false}) {
         CAPTURE(cancel);
-        InterpreterPoolExecutor pool(options_with(2));
+        InterpreterPoolExecutor pool(faults_pool_options(2));
         std::vector<std::vector<Future<Value>>> accepted(4);
         std::atomic<int> refused{0};
         std::vector<std::thread> submitters;
@@ -249,7 +249,7 @@ TEST_CASE("Faults.shutdown_without_waiting_resolves_a_task_blocked_on_recv_at_on
     Channel full(1);
     full.send(Value(0));
     Channel a(1), b(1);
-    auto pool = std::make_unique<InterpreterPoolExecutor>(options_with(4));
+    auto pool = std::make_unique<InterpreterPoolExecutor>(faults_pool_options(4));
     std::vector<Future<Value>> blocked{pool->submit_to(0, "__main__:recv_forever", never),
                                        pool->submit_to(1, "__main__:send_forever", full),
                                        pool->submit_to(2, "__main__:iterate", never),
@@ -280,7 +280,7 @@ TEST_CASE("Faults.shutdown_without_waiting_resolves_a_task_blocked_on_recv_at_on
 TEST_CASE("Faults.shutdown_cancelling_ends_a_task_blocked_on_recv_promptly" *
           doctest::timeout(60)) {
     Channel never(4);
-    InterpreterPoolExecutor pool(options_with(1));
+    InterpreterPoolExecutor pool(faults_pool_options(1));
     Future<Value> blocked = pool.submit("__main__:recv_forever", never);
     wait_running(blocked);
     std::atomic<bool> returned{false};
@@ -344,7 +344,7 @@ TEST_CASE("Faults.close_wakes_python_callers_in_interpreters_and_pool_tasks" *
     Channel full(1);
     full.send(Value(0));
     Channel spare(4);
-    InterpreterPoolExecutor pool(options_with(4));
+    InterpreterPoolExecutor pool(faults_pool_options(4));
     pool.wait_until_started();
     constexpr const char* catching = R"(
 import isolates
@@ -399,7 +399,7 @@ def catch(kind, ch, spare):
 
 TEST_CASE("Faults.destroying_the_pool_from_another_thread_resolves_everything" *
           doctest::timeout(120)) {
-    auto options = options_with(2);
+    auto options = faults_pool_options(2);
     options.cancel_pending_on_destroy = true;
     auto pool = std::make_unique<InterpreterPoolExecutor>(options);
     std::vector<Future<Value>> futures{pool->submit("__main__:spin"), pool->submit("__main__:spin")};
@@ -415,7 +415,7 @@ TEST_CASE("Faults.destroying_the_pool_from_another_thread_resolves_everything" *
 }
 
 TEST_CASE("Faults.shutdown_from_a_continuation_on_a_worker" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(faults_pool_options(2));
     // then() without an executor runs on the worker that resolved the future: waiting there would
     // wait for itself.
     Future<int> inline_shutdown = pool.submit("__main__:add", 1, 1).then([&](const Value&) {
@@ -427,7 +427,7 @@ TEST_CASE("Faults.shutdown_from_a_continuation_on_a_worker" * doctest::timeout(6
     CHECK(pool.submit("__main__:add", 2, 2).get().as_int64() == 4); // still serving
     // From a continuation on another executor, waiting is fine.
     {
-        InterpreterPoolExecutor other(options_with(1));
+        InterpreterPoolExecutor other(faults_pool_options(1));
         ThreadExecutor elsewhere;
         Future<int> outside = other.submit("__main__:add", 1, 1).then(
             [&](const Value& v) {
@@ -477,7 +477,7 @@ TEST_CASE("Faults.destroying_the_pool_inside_its_own_continuation_is_safe" *
 
 TEST_CASE("Faults.continuations_a_shut_down_pool_discards_resolve_as_cancelled" *
           doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(1));
+    InterpreterPoolExecutor pool(faults_pool_options(1));
     Channel gate(1);
     Future<Value> held = pool.submit("__main__:recv_forever", gate); // holds the one worker
     wait_running(held);
@@ -496,7 +496,7 @@ TEST_CASE("Faults.continuations_a_shut_down_pool_discards_resolve_as_cancelled" 
 // --- Exceptions from continuations and initializers -------------------------------------------
 
 TEST_CASE("Faults.exceptions_from_continuations_are_reported" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(faults_pool_options(2));
     ThreadExecutor elsewhere;
     auto throwing = [](const Value&) -> int { throw std::runtime_error("continuation failed"); };
     CHECK_THROWS_WITH_AS(pool.submit("__main__:add", 1, 1).then(throwing).get(),
@@ -526,7 +526,7 @@ TEST_CASE("Faults.exceptions_from_continuations_are_reported" * doctest::timeout
     CHECK_THROWS_AS(pool.submit("__main__:add", 1, 1).then(throwing).to_std_future().get(),
                     std::runtime_error);
     // A continuation scheduled on a pool that has shut down meanwhile reports that.
-    auto other = std::make_unique<InterpreterPoolExecutor>(options_with(1));
+    auto other = std::make_unique<InterpreterPoolExecutor>(faults_pool_options(1));
     Channel gate(1);
     Future<Value> slow = pool.submit("__main__:recv_forever", gate);
     Future<int> stranded = slow.then([](const Value&) { return 1; }, *other);
@@ -538,7 +538,7 @@ TEST_CASE("Faults.exceptions_from_continuations_are_reported" * doctest::timeout
 }
 
 TEST_CASE("Faults.exceptions_from_posted_jobs_are_reported" * doctest::timeout(60)) {
-    auto options = options_with(2);
+    auto options = faults_pool_options(2);
     std::mutex mutex;
     std::vector<std::string> reported;
     options.on_post_error = [&](std::exception_ptr error) {
@@ -578,8 +578,8 @@ TEST_CASE("Faults.exceptions_from_initializers_are_reported" * doctest::timeout(
     const auto marker = std::filesystem::temp_directory_path() /
                         ("isolates-init-" + std::to_string(::getpid()));
     std::filesystem::remove(marker);
-    auto options = options_with(1);
-    options.init_source = std::string(helpers) +
+    auto options = faults_pool_options(1);
+    options.init_source = std::string(faults_helpers) +
                           "import os\n"
                           "path = " + "'" + marker.string() + "'\n"
                           "if os.path.exists(path):\n"

@@ -18,7 +18,7 @@ using namespace isolates;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* map_callable_helpers = R"(
 ran = []
 def square(x):
     return x * x
@@ -63,7 +63,7 @@ void wait_queue_depth(InterpreterPoolExecutor& pool, std::size_t depth) {
 TEST_SUITE("Map") {
 
 TEST_CASE("Map.callable_results_keep_input_order" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(testing::pool_options(2, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(2, map_callable_helpers));
     const std::vector<int> items = numbers(100);
     const auto square_plus_one = [](Interpreter& in, const int& x) {
         return in.call("__main__:square", x).as_int64() + 1;
@@ -94,7 +94,7 @@ TEST_CASE("Map.callable_results_keep_input_order" * doctest::timeout(60)) {
 }
 
 TEST_CASE("Map.callable_failures_name_the_first_failing_item" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(testing::pool_options(2, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(2, map_callable_helpers));
     for (std::size_t chunksize : {1, 10, 64}) {
         CAPTURE(chunksize);
         try {
@@ -125,7 +125,7 @@ TEST_CASE("Map.callable_failures_name_the_first_failing_item" * doctest::timeout
 }
 
 TEST_CASE("Map.callable_failure_cancels_the_chunks_after_it" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(testing::pool_options(1, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(1, map_callable_helpers));
     std::atomic<int> calls{0};
     CHECK_THROWS_AS(pool.map(
                             [&](Interpreter&, int x) {
@@ -141,7 +141,7 @@ TEST_CASE("Map.callable_failure_cancels_the_chunks_after_it" * doctest::timeout(
 }
 
 TEST_CASE("Map.callable_cancel_and_timeout_stop_the_chunks" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(testing::pool_options(1, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(1, map_callable_helpers));
     // A Python call inside f is interrupted; the chunks not yet run never run.
     Future<std::vector<Value>> all =
         pool.map([](Interpreter& in, int x) { return in.call("__main__:record_then_spin", x); }, numbers(10));
@@ -166,7 +166,7 @@ TEST_CASE("Map.callable_cancel_and_timeout_stop_the_chunks" * doctest::timeout(3
 }
 
 TEST_CASE("Map.callable_options_are_checked_like_maps" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(testing::pool_options(1, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(1, map_callable_helpers));
     const auto ident = [](Interpreter&, int x) { return x; };
     CHECK_THROWS_WITH_AS(pool.map(ident, numbers(3), chunks_of(0)), doctest::Contains("chunksize"), UsageError);
     pool.shutdown();

@@ -21,7 +21,7 @@ using namespace isolates;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* bad_input_helpers = R"(
 import sys
 def add(a, b):
     return a + b
@@ -67,8 +67,8 @@ def countdown(n):
     return n if n == 0 else countdown(n - 1)
 )";
 
-InterpreterPoolExecutor::Options options_with(std::size_t workers) {
-    return testing::pool_options(workers, helpers);
+InterpreterPoolExecutor::Options bad_input_pool_options(std::size_t workers) {
+    return testing::pool_options(workers, bad_input_helpers);
 }
 
 /// The PythonError the future resolves with; fails the test if it resolves otherwise.
@@ -100,7 +100,7 @@ void check_every_worker_serves(InterpreterPoolExecutor& pool) {
 TEST_SUITE("Reliability") {
 
 TEST_CASE("PoolBadInput.syntax_errors_unknown_targets_and_wrong_arity" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     PythonError syntax = python_error_of(pool.submit_source("x = 1\ndef broken(:\n    pass\n"));
     CHECK(syntax.type_name() == "SyntaxError");
     CHECK(syntax.traceback().find("line 2") != std::string::npos);
@@ -135,7 +135,7 @@ TEST_CASE("PoolBadInput.syntax_errors_unknown_targets_and_wrong_arity" * doctest
 
 TEST_CASE("PoolBadInput.non_shareable_arguments_and_results_name_type_and_path" *
           doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     try {
         pool.submit("__main__:bad_result").get();
         FAIL("expected NotShareableError");
@@ -159,7 +159,7 @@ TEST_CASE("PoolBadInput.non_shareable_arguments_and_results_name_type_and_path" 
 }
 
 TEST_CASE("PoolBadInput.every_kind_of_exception_resolves_the_future" * doctest::timeout(120)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     struct Case {
         const char* source;
         const char* type;
@@ -207,7 +207,7 @@ TEST_CASE("PoolBadInput.every_kind_of_exception_resolves_the_future" * doctest::
 }
 
 TEST_CASE("PoolBadInput.extension_without_subinterpreter_support_is_named" * doctest::timeout(60)) {
-    auto pool_options = options_with(2);
+    auto pool_options = bad_input_pool_options(2);
     pool_options.sys_path = {test::test_extension_dir};
     InterpreterPoolExecutor pool(pool_options);
     // CPython 3.12 runs a single-phase module's init before refusing it and keeps what it made;
@@ -253,7 +253,7 @@ TEST_CASE("PoolBadInput.hostile_code_gets_its_worker_replaced_and_spares_the_oth
         "import builtins\ndel builtins.len",
         "import builtins\nbuiltins.__dict__.clear()",
     };
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     std::uint64_t expected_replacements = 0;
     for (const char* breaker : breakers) {
         CAPTURE(breaker);
@@ -268,7 +268,7 @@ TEST_CASE("PoolBadInput.hostile_code_gets_its_worker_replaced_and_spares_the_oth
         } catch (const PythonError&) {
         }
         ++expected_replacements;
-        // Worker 0: a new interpreter, the marker gone, the initializer's helpers back.
+        // Worker 0: a new interpreter, the marker gone, the initializer's bad_input_helpers back.
         CHECK(pool.submit_to(0, [](Interpreter& in) { return in.id(); }).get() != ids[0]);
         CHECK(pool.stats().replaced_interpreters == expected_replacements);
         CHECK(pool.submit_to(0, "__main__:recall", "marker").get().is_none());
@@ -291,7 +291,7 @@ TEST_CASE("PoolBadInput.hostile_code_gets_its_worker_replaced_and_spares_the_oth
 // notices the replaced builtin (a dict watcher) and the pool replaces the interpreter.
 TEST_CASE("PoolBadInput.replacing_an_essential_builtin_gets_the_worker_replaced" *
           doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(1));
+    InterpreterPoolExecutor pool(bad_input_pool_options(1));
     const auto before = pool.submit([](Interpreter& in) { return in.id(); }).get();
     pool.submit_source("import builtins\nbuiltins.len = None").get();
     CHECK(pool.submit([](Interpreter& in) { return in.id(); }).get() != before);
@@ -300,7 +300,7 @@ TEST_CASE("PoolBadInput.replacing_an_essential_builtin_gets_the_worker_replaced"
 }
 
 TEST_CASE("PoolBadInput.values_nested_too_deep_are_refused_both_ways" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     CHECK(detail::Node::of(pool.submit("__main__:deep", 1000).get())->depth == 1000);
     CHECK_THROWS_WITH_AS(pool.submit("__main__:deep", 1001).get(),
                          doctest::Contains("nested more than 1000 levels deep"), NotShareableError);
@@ -317,7 +317,7 @@ TEST_CASE("PoolBadInput.values_nested_too_deep_are_refused_both_ways" * doctest:
 }
 
 TEST_CASE("PoolBadInput.huge_ints_and_strings_cross_through_the_pool" * doctest::timeout(120)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     const Value power = pool.submit("builtins:pow", 10, 100000).get();
     CHECK_FALSE(power.fits_int64());
     CHECK(pool.submit_to(1, "__main__:is_power", power).get().as_bool());
@@ -340,7 +340,7 @@ TEST_CASE("PoolBadInput.huge_ints_and_strings_cross_through_the_pool" * doctest:
 }
 
 TEST_CASE("PoolBadInput.invalid_utf8_from_cpp_never_reaches_python" * doctest::timeout(60)) {
-    InterpreterPoolExecutor pool(options_with(2));
+    InterpreterPoolExecutor pool(bad_input_pool_options(2));
     // As an argument: refused while the submission is made, before anything is queued.
     CHECK_THROWS_WITH_AS(pool.submit("builtins:len", std::string("xy\xfe")),
                          doctest::Contains("at byte 2"), ConversionError);

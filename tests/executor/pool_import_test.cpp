@@ -16,7 +16,7 @@
 using namespace isolates;
 
 namespace {
-constexpr const char* helpers = R"(
+constexpr const char* pool_import_helpers = R"(
 import sys
 def has(name):
     return name in sys.modules
@@ -37,7 +37,7 @@ struct PickyModuleDir {
 };
 
 InterpreterPoolExecutor::Options options_with(const PickyModuleDir& dir, std::size_t workers) {
-    auto options = testing::pool_options(workers, helpers);
+    auto options = testing::pool_options(workers, pool_import_helpers);
     options.sys_path = {dir.path.string()};
     return options;
 }
@@ -96,7 +96,7 @@ TEST_CASE("Executor.import_module_failure_names_the_worker_and_is_not_kept" * do
 }
 
 TEST_CASE("Executor.submit_void_drops_results_that_cannot_leave" * doctest::timeout(30)) {
-    InterpreterPoolExecutor pool(testing::pool_options(1, helpers));
+    InterpreterPoolExecutor pool(testing::pool_options(1, pool_import_helpers));
     // The issue's case: the import works, and its result (a module) is not shareable.
     CHECK_THROWS_WITH_AS(pool.submit("importlib:import_module", "colorsys").get(),
                          doctest::Contains("module is not shareable"), NotShareableError);

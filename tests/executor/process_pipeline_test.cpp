@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* helpers = R"(
+constexpr const char* pipeline_helpers = R"(
 import os, time
 ran = []
 def record(k):
@@ -47,7 +47,7 @@ InterpreterPoolExecutor::Options pipeline_options(std::size_t workers) {
     InterpreterPoolExecutor::Options options;
     options.workers = workers;
     options.worker_kind = InterpreterPoolExecutor::WorkerKind::processes;
-    options.init_source = helpers;
+    options.init_source = pipeline_helpers;
     return options;
 }
 
