@@ -73,7 +73,8 @@ std::shared_ptr<const Shareable> native_from_python(_object* object) {
 }
 
 _object* native_to_python(const std::shared_ptr<const Shareable>& object) {
-    const std::type_info& type = typeid(*object);
+    const Shareable& shareable = *object;
+    const std::type_info& type = typeid(shareable);
     const std::size_t n = to_count.load(std::memory_order_acquire);
     for (std::size_t k = 0; k < n; ++k)
         if (*to_hooks[k].type.load(std::memory_order_relaxed) == type)
