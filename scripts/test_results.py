@@ -72,6 +72,7 @@ def main():
     for log in args.logs:
         place = where(log)
         if not os.path.exists(log):
+            failed += 1
             failures.append("%s: no meson test results (%s)" % (place, log))
             continue
         cases = junit_cases(re.sub(r"\.json$", ".junit.xml", log))
