@@ -3,7 +3,7 @@
 # The installed library as another project sees it (./run.sh test runs this once, for the newest
 # GIL build): `meson install` of BUILD_DIR at its configured prefix (the default, /usr/local)
 # into a temporary --destdir, which is also what a custom prefix looks like; then checks the
-# names, the headers (exactly those in public_headers.txt, each compiling on its own), the
+# names, the headers (exactly those docs/layout.md lists, each compiling on its own), the
 # default search paths, and builds consumer/ with CMake (CMAKE_PREFIX_PATH at that prefix), with
 # g++ and pkg-config (PKG_CONFIG_PATH at it) and with meson, and runs each with no
 # LD_LIBRARY_PATH: it must start CPython PYTHON_EXE from the installed library. Speaks TAP (meson's
@@ -16,21 +16,7 @@ trap 'rm -rf "$work"' EXIT
 # Nothing from the environment helps the consumers find the library.
 unset LD_LIBRARY_PATH LD_RUN_PATH PKG_CONFIG_PATH PKG_CONFIG_LIBDIR CMAKE_PREFIX_PATH CPATH \
   CPLUS_INCLUDE_PATH LIBRARY_PATH
-number=0 failed=0
-echo "TAP version 13"
-
-# check NAME COMMAND...: one check; its output is shown only when it fails.
-check() {
-  local name=$1; shift
-  number=$((number + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $number - $name"
-  else
-    echo "not ok $number - $name"
-    tail -n 40 "$work/log" | sed 's/^/# /'
-    failed=$((failed + 1))
-  fi
-}
+source "$(dirname "$0")/../support/tap.sh"
 
 # Where the build installs (prefix, libdir and includedir as meson holds them) and what the
 # consumers must print.
@@ -57,15 +43,16 @@ check "libisolates-$abi.so.0.1.0 with soname libisolates-$abi.so.0, beside other
 top_is() { [[ $(cd "$1" && echo *) == "isolates isolates.h" ]]; }
 check "$includedir holds only isolates.h and isolates/ (no interp/, channels/ at the top)" \
   top_is "$inc"
-# Installed = public: exactly the headers public_headers.txt lists (the docs list them too), and
-# no path with a detail/ folder in it.
+# Installed = public: exactly the headers docs/layout.md lists (between its "installed headers"
+# markers), and no path with a detail/ folder in it.
 only_public() {
-  diff <(cd "$inc" && find . -type f | sed 's@^\./@@' | sort) \
-    <(grep -v '^#' "$(dirname "$consumer")/public_headers.txt" | sort) || return 1
+  local listed
+  listed=$(sed -n '/^<!-- installed headers/,/^<!-- end of installed headers/p' \
+    "$(dirname "$0")/../../docs/layout.md" | grep -E '\.h$' | sort) || return 1
+  diff <(cd "$inc" && find . -type f | sed 's@^\./@@' | sort) <(echo "$listed") || return 1
   ! (cd "$inc" && find . -path '*detail*' | grep .)
 }
-check "exactly the headers of tests/install/public_headers.txt are installed, none under detail/" \
-  only_public
+check "exactly the headers docs/layout.md lists are installed, none under detail/" only_public
 check "the process worker isolates-worker-$abi in $libdir/isolates/" \
   test -x "$lib/isolates/isolates-worker-$abi"
 
@@ -128,5 +115,4 @@ by_meson() {
 }
 check "meson dependency('isolates') builds a consumer that runs" by_meson
 
-echo "1..$number"
-((failed == 0))
+finish

@@ -13,23 +13,7 @@ trap 'rm -rf "$work"' EXIT
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS ISOLATES_SANITIZERS_DIR
 # test_results.py names a failure after its build directory: "fakes <test>: <case>".
 build=$work/fakes
-number=0 failed=0
-echo "TAP version 13"
-
-# check NAME COMMAND...: one check; its output is shown only when it fails.
-check() {
-  local name=$1; shift
-  number=$((number + 1))
-  if "$@" >"$work/log" 2>&1; then
-    echo "ok $number - $name"
-  else
-    echo "not ok $number - $name"
-    tail -n 40 "$work/log" | sed 's/^/# /'
-    failed=$((failed + 1))
-  fi
-}
-skip() { number=$((number + 1)); echo "ok $number - $1 # SKIP $2"; }
-finish() { echo "1..$number"; exit $((failed > 0)); }
+source "$(dirname "$0")/../tap.sh"
 
 build_fakes() {
   meson setup "$build" "$root/tests/support/runner_fakes" -Dmain_root="$root" &&

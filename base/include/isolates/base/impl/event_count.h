@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (<isolates/executor/impl/completion_queue.h>) uses it; it may change in any release.
 // EventCount: a futex-backed "wait until something changed" primitive, after Dmitry Vyukov's
 // eventcount (https://www.1024cores.net/home/lock-free-algorithms/eventcounts) and folly's
 // EventCount. Waiters announce themselves in a counter; a notifier that sees no waiter does

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (event_count.h) uses
+// it; it may change in any release.
 // The futex(2) system call, written once: EventCount sleeps on a private futex word, the
 // shared-memory rings of process workers on words in a segment that two processes map.
 // A shared futex (no FUTEX_PRIVATE_FLAG) is keyed by the physical page, so a wake in one process

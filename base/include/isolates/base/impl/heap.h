@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (<isolates/executor/impl/shared_state.h> and task.h) uses it; it may change in any release.
 // Which mimalloc heap our side allocates Value nodes from. Each Interpreter owns a heap made on
 // its thread; while it runs, that heap is this thread's current one. mimalloc lets any thread
 // free memory from any heap, so Values may be released anywhere and outlive their interpreter.

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (<isolates/executor/impl/completion_queue.h>) uses it; it may change in any release.
 // MpmcRing: a bounded multi-producer multi-consumer queue of trivially copyable items, Dmitry
 // Vyukov's bounded MPMC queue (https://www.1024cores.net/home/lock-free-algorithms/queues/bounded-mpmc-queue).
 // Every cell carries a sequence number that says whose turn it is: a producer may fill the cell

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (InterpreterPoolExecutor::map) uses it; it may change in any release.
 // CallableChunks: the input of InterpreterPoolExecutor::map(f, items), a C++ callable's map. Each
 // chunk copies up to chunksize items and is one task that calls `f(interpreter, item)` on each in
 // turn on its worker; its results come back as one tuple Value, like a Python target's chunk, so

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (InterpreterPoolExecutor::map) uses it; it may change in any release.
 // ChunkSource: one map's input cut into chunks, each made into a task that the map queues and
 // joins (InterpreterPoolExecutor::map_chunks). A Python target's chunks (pool_map.cpp) and a C++
 // callable's (callable_chunks.h) are its two kinds; both resolve a chunk with its results as one

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (as_completed()) uses
+// it; it may change in any release.
 // CompletionQueue: positions of things that finished, pushed by the threads that finish them and
 // popped, waiting without polling, by one consumer: as_completed() and imap with ordered=false.
 // Base's MpmcRing and EventCount, the primitives channels are made of (channels/ itself is a

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (when_any() and
+// as_completed()) uses it; it may change in any release.
 // FanIn: one callback on each of several states, reporting which resolved, that can all be taken
 // back at once. when_any() and as_completed() are built on it; taking the callbacks back is what
 // lets them be called again and again on long-lived futures without piling callbacks onto them.

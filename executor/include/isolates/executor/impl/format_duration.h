@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (Future::get_for)
+// uses it; it may change in any release.
 // format_duration: a limit as error messages show it ("150 ms").
 
 #include <chrono>

@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (map, starmap and
+// imap) uses it; it may change in any release.
 // ItemSource: the input of map, starmap and imap, pulled a chunk at a time and converted to
 // Values, behind one virtual call per chunk so the pool's map code is not a template.
 

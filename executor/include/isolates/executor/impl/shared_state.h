@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template (Future) uses it; it
+// may change in any release.
 // SharedState: what a Future and the code that resolves it share. Resolved exactly once (a value,
 // an exception, cancelled or timed out); the first resolution wins and later ones are ignored,
 // which is how cancel() and timeouts race safely with a task that finishes anyway.

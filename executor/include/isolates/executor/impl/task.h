@@ -1,4 +1,6 @@
 #pragma once
+// Not API: an implementation detail, installed only because a public template
+// (InterpreterPoolExecutor::submit) uses it; it may change in any release.
 // Task: one unit of work queued in an InterpreterPoolExecutor. Made by the submitting thread, run
 // and deleted by a worker (or resolved without running when cancelled or the pool shuts down).
 
