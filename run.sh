@@ -186,7 +186,10 @@ variant_options() {
     # Two warnings the sanitizers bring are not errors: GCC's maybe-uninitialized reports false
     # positives through ASan's instrumentation (in Boost.MPI's status.hpp), and -Wtsan says only
     # that TSan does not model std::atomic_thread_fence (the fences are explained where used).
-    asan) variant_args+=(-Db_sanitize=address,undefined -Db_lundef=false -Dsanitize_tests=true)
+    # ASan+UBSan at -O1, as ASan's documentation advises: GCC compiles the instrumented unity
+    # files in less than half the time -O2 takes, and the tests run about as fast.
+    asan) variant_args+=(-Db_sanitize=address,undefined -Db_lundef=false -Dsanitize_tests=true
+                         -Doptimization=1)
           cpp_args+=" -Wno-error=maybe-uninitialized" ;;
     tsan) variant_args+=(-Db_sanitize=thread -Dsanitize_tests=true)
           cpp_args+=" -Wno-tsan" ;;
