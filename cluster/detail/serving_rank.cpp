@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -160,6 +162,10 @@ private:
             slot = static_cast<std::uint32_t>(get_uint(message, at, 4));
             local = static_cast<std::uint32_t>(get_uint(message, at, 4));
             seq = get_uint(message, at, 8);
+            {
+                std::lock_guard lock(mutex_);
+                replies_[slot].order.push_back(seq); // its reply goes out after the earlier ones
+            }
             wp::Request request = wp::decode_request(frame_after(message, at));
             InterpreterPoolExecutor* pool = nullptr;
             {
@@ -177,7 +183,7 @@ private:
             auto future = pool->submit_request(options, std::move(request));
             {
                 std::lock_guard lock(mutex_);
-                running_[{slot, seq}] = future;
+                if (!future.ready()) running_[{slot, seq}] = future;
             }
             future.then([this, slot, seq, where](Future<wp::Reply> done) {
                 wp::Reply reply;
@@ -202,18 +208,35 @@ private:
         }
     }
 
+    /// Sends the reply once every earlier request of its slot is answered: the client matches
+    /// replies to requests by order (as a worker process answers them), but a request cancelled
+    /// while queued here resolves before the one running ahead of it.
     void answer(std::uint32_t slot, const wp::Reply& reply) {
-        {
-            std::lock_guard lock(mutex_);
-            running_.erase({slot, reply.seq});
-        }
         std::vector<std::byte> frame;
         wp::encode(reply, frame);
         Bytes message;
         message.reserve(4 + frame.size());
         put_uint(message, slot, 4);
         put_frame(message, frame);
-        comm_->post(root_, tag_reply, std::move(message));
+        std::lock_guard lock(mutex_);
+        running_.erase({slot, reply.seq});
+        auto it = replies_.find(slot);
+        if (it == replies_.end() ||
+            std::find(it->second.order.begin(), it->second.order.end(), reply.seq) == it->second.order.end()) {
+            comm_->post(root_, tag_reply, std::move(message)); // malformed: its slot or seq is unknown
+            return;
+        }
+        SlotReplies& pending = it->second;
+        pending.ready[reply.seq] = std::move(message);
+        // Posted under mutex_, so that two answers never overtake each other on the way out.
+        while (!pending.order.empty()) {
+            auto next = pending.ready.find(pending.order.front());
+            if (next == pending.ready.end()) break;
+            comm_->post(root_, tag_reply, std::move(next->second));
+            pending.ready.erase(next);
+            pending.order.pop_front();
+        }
+        if (pending.order.empty()) replies_.erase(it);
     }
 
     void interrupt(const Bytes& message) {
@@ -241,6 +264,13 @@ private:
     bool client_silent_ = false;    // guarded by mutex_
     std::unique_ptr<InterpreterPoolExecutor> pool_; // set under mutex_ once
     std::map<std::pair<std::uint32_t, std::uint64_t>, Future<wp::Reply>> running_; // guarded by mutex_
+    /// Per slot: the seqs relayed and not yet answered, in arrival order, and finished replies
+    /// waiting for an earlier one.
+    struct SlotReplies {
+        std::deque<std::uint64_t> order;
+        std::map<std::uint64_t, Bytes> ready;
+    };
+    std::map<std::uint32_t, SlotReplies> replies_; // guarded by mutex_
     std::set<std::string> imported_; // the Comm thread's
     std::unique_ptr<Comm> comm_;     // last: destroyed first, its thread calls the members above
 };
