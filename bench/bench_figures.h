@@ -1,7 +1,8 @@
 #pragma once
 // What every benchmark program needs besides its measurements: its command line
-// (bench/command_line.h), medians (bench/median.h), running a CPython reference as a subprocess,
-// reading its flat JSON, and writing the figures for bench/run_all.sh.
+// (bench/command_line.h), medians (bench/median.h), its figures with their spread over the rounds
+// (bench/figures.h), running a CPython reference as a subprocess, reading its flat JSON, and
+// writing the figures for bench/run_all.sh.
 
 #include <cstdio>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <isolates.h>
 
 #include "bench/command_line.h"
+#include "bench/figures.h"
 #include "bench/median.h"
 
 namespace isolates::bench {
@@ -38,17 +40,11 @@ inline std::map<std::string, double> parse_flat_json(const std::string& text) {
     return out;
 }
 
-/// Writes `figures` and "python": `version` as one flat JSON object; false when it cannot.
-inline bool write_figures(const std::string& path, const std::map<std::string, double>& figures,
-                          const std::string& version) {
+/// Writes `figures` and "python": `version` as one JSON object (Figures::write_json); false when
+/// it cannot.
+inline bool write_figures(const std::string& path, const Figures& figures, const std::string& version) {
     std::ofstream out(path);
-    out << "{\n";
-    char number[64];
-    for (const auto& [key, value] : figures) {
-        std::snprintf(number, sizeof number, "%.6g", value);
-        out << "  \"" << key << "\": " << number << ",\n";
-    }
-    out << "  \"python\": \"" << version << "\"\n}\n";
+    figures.write_json(out, version);
     return static_cast<bool>(out);
 }
 
