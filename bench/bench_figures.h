@@ -48,4 +48,13 @@ inline bool write_figures(const std::string& path, const Figures& figures, const
     return static_cast<bool>(out);
 }
 
+/// Writes medians computed elsewhere (no spread), over `rounds` rounds; false when it cannot.
+inline bool write_figures(const std::string& path, const std::map<std::string, double>& values,
+                          const std::string& version, int rounds) {
+    Figures figures;
+    for (const auto& [name, value] : values) figures.set(name, value);
+    figures.set_rounds(rounds);
+    return write_figures(path, figures, version);
+}
+
 } // namespace isolates::bench

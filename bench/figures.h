@@ -43,6 +43,8 @@ public:
     void set(const std::string& name, double value) { values_[name] = value; }
     /// The value of `name`; throws std::out_of_range when it was not recorded.
     double at(const std::string& name) const { return values_.at(name); }
+    /// The same as at(name): figures are recorded with add, add_ratio or set, never through [].
+    double operator[](const std::string& name) const { return at(name); }
     /// The value of `name`, or `otherwise` when it was not recorded.
     double get(const std::string& name, double otherwise) const {
         const auto found = values_.find(name);
@@ -68,6 +70,8 @@ public:
     }
     /// The most rounds any figure was recorded with.
     int rounds() const { return rounds_; }
+    /// Says how many rounds figures recorded with set() were medians of.
+    void set_rounds(int rounds) { rounds_ = std::max(rounds_, rounds); }
 
     /// Writes the JSON object, with "python": `version`.
     void write_json(std::ostream& out, const std::string& version) const {
