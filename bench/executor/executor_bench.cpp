@@ -319,9 +319,10 @@ int main(int argc, char** argv) {
         const std::string key = "executor.trivial_tasks_per_s." + kind;
         if (!figures.has(key)) continue;
         const std::string ratio = "executor.trivial_over_" + kind;
+        char ratio_text[32] = "-";
+        if (figures.has(ratio)) std::snprintf(ratio_text, sizeof ratio_text, "%.1fx", figures[ratio]);
         std::printf("%-22s %-7s %14.0f %22s %14s\n", kind.c_str(), client_of(kind), figures[key],
-                    ("(" + figures.spread_text(key, "%.0f") + ")").c_str(),
-                    figures.has(ratio) ? (std::to_string(figures[ratio]).substr(0, 6) + "x").c_str() : "-");
+                    ("(" + figures.spread_text(key, "%.0f") + ")").c_str(), ratio_text);
     }
     std::printf("(the clients differ: a C++ submit loop for isolates, a Python one for the others; "
                 "the ratios measure the client language too)\n");
