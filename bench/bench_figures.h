@@ -9,6 +9,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <isolates.h>
@@ -19,15 +20,27 @@
 
 namespace isolates::bench {
 
-/// Runs a shell command and returns its stdout; throws when it cannot run or fails.
-inline std::string run_command(const std::string& command) {
+/// What a shell command printed on stdout, and its status (pclose's: 0 when it succeeded).
+struct CommandResult {
+    int status;
+    std::string out;
+};
+
+/// Runs a shell command to its end; throws only when it cannot be started.
+inline CommandResult try_command(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
     if (!pipe) throw std::runtime_error("cannot run " + command);
     std::string out;
     char buffer[4096];
     while (std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, got);
-    if (pclose(pipe) != 0) throw std::runtime_error("failed: " + command);
-    return out;
+    return {pclose(pipe), out};
+}
+
+/// Runs a shell command and returns its stdout; throws when it cannot run or fails.
+inline std::string run_command(const std::string& command) {
+    CommandResult result = try_command(command);
+    if (result.status != 0) throw std::runtime_error("failed: " + command);
+    return std::move(result.out);
 }
 
 /// A flat JSON object of numbers, parsed with the embedded Python itself (a Runtime must live).
