@@ -194,10 +194,12 @@ int main(int argc, char** argv) {
         if (!mpi4py) continue;
         std::map<std::string, double> theirs;
         try {
+            // mpirun passes PYTHONPATH on to the ranks (-x) only when there is one.
             const std::string env = mpi4py->path.empty() ? "" : "PYTHONPATH='" + mpi4py->path + "' ";
+            const std::string pass = mpi4py->path.empty() ? "" : " -x PYTHONPATH";
             theirs = bench::parse_flat_json(bench::run_command(
-                env + mpirun() + " -x PYTHONPATH '" + mpi4py->python + "' -m mpi4py.futures " + reference +
-                " " + spec.args()));
+                env + mpirun() + pass + " '" + mpi4py->python + "' -m mpi4py.futures " + reference + " " +
+                spec.args()));
         } catch (const std::exception& e) {
             if (!line->smoke()) throw;
             mpi4py_skipped = std::string("the mpi4py.futures reference failed (") + e.what() + ")";
