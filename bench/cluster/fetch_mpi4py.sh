@@ -25,7 +25,7 @@ LIST
 apt_options=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
   -o "Dir::State::lists=$apt_dir/lists" -o "Dir::Cache::archives=$apt_dir/archives"
   -o "Dir::Cache::pkgcache=$apt_dir/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$apt_dir/srcpkgcache.bin"
-  -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1)
+  -o APT::Get::List-Cleanup=0 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
 echo "fetching sid's package index into $apt_dir" >&2
 apt-get "${apt_options[@]}" update -qq >&2
 (cd "$apt_dir/archives" && apt-get "${apt_options[@]}" download python3-mpi4py >&2)
