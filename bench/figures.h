@@ -18,7 +18,7 @@ namespace isolates::bench {
 
 /// The figures of one program, written by write_json as the flat JSON object bench/run_all.sh
 /// reads: "name": value for each figure, then "spread" (name: [min, max] over the rounds),
-/// "notes" (name: one line) and "rounds".
+/// "notes" (name: one line) and "rounds". A figure is recorded once.
 class Figures {
 public:
     /// Records one sample per round under `name`: its value is their median; returns it.
@@ -51,7 +51,8 @@ public:
         return found == values_.end() ? otherwise : found->second;
     }
     bool has(const std::string& name) const { return values_.count(name) != 0; }
-    /// Says, in one line shown beside `name`, where its two sides could not do the same work.
+    /// Says, in one line shown beside `name`, what a reader must know to compare it: what its two
+    /// sides could not do alike, the language of its client, the Python it ran on.
     void note(const std::string& name, const std::string& line) { notes_[name] = line; }
     /// The note of `name`, or "".
     std::string note_of(const std::string& name) const {
