@@ -86,7 +86,7 @@ double cpp_pingpong_us(long n) {
 struct PythonComparison {
     long messages;
     long round_trips;
-    std::size_t capacity = 1024;
+    std::size_t capacity;
 };
 
 /// The payloads of channel_workloads.PRODUCERS.
@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
     // to take about a second per workload (its blocking get sleeps 10 ms when the queue is empty,
     // so a round trip takes about that long).
     const PythonComparison python{.messages = options.sized(100'000L, 20'000L, 200L),
-                                  .round_trips = options.sized(100L, 20L, 3L)};
+                                  .round_trips = options.sized(100L, 20L, 3L),
+                                  .capacity = 1024};
     // isolates alone: C++ threads, and SharedBuffers passed between interpreters.
     const long cpp_n = options.sized(3'000'000L, 300'000L, 2'000L);
     const long cpp_pingpong_n = options.sized(200'000L, 20'000L, 200L);

@@ -50,8 +50,8 @@ const std::string workload_dir = std::string(ISOLATES_SOURCE_DIR) + "/bench/clus
 struct ClusterComparison {
     long tasks;
     long count;
-    long warmup_tasks = 100;
-    int count_tasks = 4;
+    long warmup_tasks;
+    int count_tasks;
     /// The numbers as the rank job and mpi4py_reference.py take them.
     std::string args() const {
         return std::to_string(tasks) + " " + std::to_string(warmup_tasks) + " " + std::to_string(count) +
@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
     // The comparison: both sides run exactly this.
     const ClusterComparison spec{.tasks = line->sized(10'000L, 3'000L, 100L),
                                  .count = line->sized(3'000'000L, 1'000'000L, 10'000L),
-                                 .warmup_tasks = line->sized(100L, 100L, 10L)};
+                                 .warmup_tasks = line->sized(100L, 100L, 10L),
+                                 .count_tasks = 4};
     const std::string ours_label = "CPython " + Runtime::python_version() + ", isolates";
 
     // mpi4py on this bench's CPython when it imports there, else Debian's on its python3.

@@ -56,10 +56,10 @@ void progress(const std::string& what) { std::fprintf(stderr, "  %s\n", what.c_s
 /// count(1000) calls per worker, untimed; then for each workload `tasks` tasks on the 1-worker
 /// pool, then on the 2-worker pool, each timed from the first submit until the last result.
 struct CpuTasks {
-    long long count;                 ///< reference.count(count)
-    long hashes;                     ///< reference.hash_many(hashes)
-    int tasks = 4;                   ///< reference.py's cpu_seconds default
-    int warmup_calls_per_worker = 4; ///< reference.py's WARMUP_CALLS_PER_WORKER
+    long long count;             ///< reference.count(count)
+    long hashes;                 ///< reference.hash_many(hashes)
+    int tasks;                   ///< 4: reference.py's cpu_seconds default
+    int warmup_calls_per_worker; ///< 4: reference.py's WARMUP_CALLS_PER_WORKER
 };
 
 // The very functions the CPython references run (bench/executor/reference.py).
@@ -147,7 +147,11 @@ struct MapSizes {
     std::size_t trivial_chunksize = 10'000;
     int warmup_calls_per_worker = 4; ///< reference.py's WARMUP_CALLS_PER_WORKER
 };
-constexpr MapSizes smoke_map_sizes{1'000, 100, 10'000, 1'000};
+constexpr MapSizes smoke_map_sizes{.work_items = 1'000,
+                                   .work_chunksize = 100,
+                                   .trivial_items = 10'000,
+                                   .trivial_chunksize = 1'000,
+                                   .warmup_calls_per_worker = 4};
 
 /// Wall time of pool.map(target, items) in chunks, from the call until the results are out.
 double map_seconds(isolates::InterpreterPoolExecutor& pool, const char* target,
@@ -238,9 +242,13 @@ int main(int argc, char** argv) {
     const int rounds = line->sized(5, 3, 1);
     // The comparisons: each side runs exactly these.
     const TrivialTasks trivial{.tasks = line->sized(10'000L, 2'000L, 100L),
-                               .warmup_tasks = line->sized(1'000L, 200L, 10L)};
+                               .warmup_tasks = line->sized(1'000L, 200L, 10L),
+                               .workers = 2,
+                               .first_tasks = 4};
     const CpuTasks cpu{.count = line->sized(5'000'000LL, 1'500'000LL, 10'000LL),
-                       .hashes = line->sized(200'000L, 50'000L, 200L)};
+                       .hashes = line->sized(200'000L, 50'000L, 200L),
+                       .tasks = 4,
+                       .warmup_calls_per_worker = 4};
     const MapSizes map_sizes = line->smoke() ? smoke_map_sizes : MapSizes{};
     const char* freethreaded_env = std::getenv("ISOLATES_FREETHREADED_PYTHON");
     const std::string freethreaded = freethreaded_env ? freethreaded_env : "";

@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
     const int repeats = line->sized(5, 3, 1);
     // The trivial-task comparison: both sides run exactly this (bench/executor/trivial_tasks.h).
     const bench::TrivialTasks trivial{.tasks = line->sized(10'000L, 2'000L, 50L),
-                                      .warmup_tasks = line->sized(1'000L, 200L, 10L)};
+                                      .warmup_tasks = line->sized(1'000L, 200L, 10L),
+                                      .workers = 2,
+                                      .first_tasks = 4};
     using Kind = InterpreterPoolExecutor::WorkerKind;
     std::map<std::string, std::vector<double>> runs;
 

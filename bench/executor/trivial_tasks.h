@@ -26,8 +26,8 @@ namespace isolates::bench {
 struct TrivialTasks {
     long tasks;
     long warmup_tasks;
-    int workers = 2;
-    int first_tasks = 4;
+    int workers;
+    int first_tasks;
 };
 
 /// Pool options whose workers have trivial_tasks.py's functions (noop, first_task) and `extra`
