@@ -398,6 +398,14 @@ case $cmd in
     build plain "$newest" bench-programs
     # executor_bench measures threads of one free-threaded interpreter through this.
     export ISOLATES_FREETHREADED_PYTHON=$freethreaded_exe
+    # cluster_bench runs mpi4py.futures on the bench's own CPython when it can: Debian sid's
+    # python3-mpi4py, unpacked under build/ (never installed); else Debian 12's on its python3.
+    if [[ ${1:-} != --smoke ]]; then
+      ISOLATES_MPI4PY_PATH=$(bench/cluster/fetch_mpi4py.sh "$build_root/mpi4py-sid") \
+        || { echo "could not unpack sid's python3-mpi4py: cluster_bench uses Debian 12's" >&2
+             ISOLATES_MPI4PY_PATH=; }
+      export ISOLATES_MPI4PY_PATH
+    fi
     exec bench/run_all.sh "$(build_dir plain "$newest")" "${py_exes[$newest]}" "$@"
     ;;
   coverage)

@@ -34,7 +34,7 @@ for side in figures:
         for r in range(1, rounds + 1):
             with open(f"{out_dir}/{side}-{bench}-{r}.json") as f:
                 for name, value in json.load(f).items():
-                    if isinstance(value, (int, float)):
+                    if isinstance(value, (int, float)) and name != "rounds":
                         figures[side].setdefault(name, []).append(value)
 rows = {}
 print(f"| figure | old median | new median | new/old |  ({rounds} interleaved runs each)")

@@ -4,7 +4,8 @@
 #
 # usage: bench/run_all.sh BUILD_DIR PYTHON_EXE [--quick|--smoke]
 #   (full or --quick)  tables on stdout; the figures merged into build/bench/results.json (one
-#                      flat JSON object of metric name to number, plus "python") and the
+#                      flat JSON object of metric name to number, plus "python", "spread",
+#                      "notes" and each program's "context", bench/context.py) and the
 #                      workloads plot drawn into build/bench/workloads.svg
 #   --smoke            every program in a tiny mode, whose figures mean nothing: it only proves
 #                      that each runs and writes its keys. Output and JSON go to
@@ -27,6 +28,8 @@ usage() {
 (($# == 2 || $# == 3)) || usage
 build_dir=$1 python=$2 mode=${3:-}
 [[ -z $mode || $mode == --quick || $mode == --smoke ]] || usage
+mode_name=${mode#--}
+mode_name=${mode_name:-full} # bench/context.py records it
 keys=bench/required_keys.txt
 out_dir=build/bench
 # A smoke program that has not ended after this long hangs (together they take well under a
@@ -62,6 +65,7 @@ for bench in "${benches[@]}"; do
   built+=("$name")
   json=$parts_dir/$name.json log=$parts_dir/$name.log why= status=0
   rm -f "$json" "$log" # a failed run must not leave an earlier run's figures or output behind
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   if [[ ! -x $bench ]]; then
     why="not built (ninja -C $build_dir bench-programs)"
   else
@@ -77,6 +81,8 @@ for bench in "${benches[@]}"; do
       why="timed out after $smoke_timeout s"
     elif ((status != 0)); then
       why="exit status $status"
+    elif ! "$python" bench/context.py "$json" "$mode_name" "$load_before"; then
+      why="its JSON could not be read to add the context (bench/context.py failed)"
     elif why=$("$python" bench/check_keys.py "$keys" "$name" "$json"); then
       why=
     else
@@ -104,11 +110,17 @@ done < <("$python" bench/check_keys.py "$keys" --names)
 
 if [[ $mode != --smoke ]] && ((${#parts[@]})); then
   "$python" - "$out_dir/results.json" "${parts[@]}" <<'PY'
-import json, platform, sys
-merged = {}
+import json, os, platform, sys
+# Figures side by side; each program's spread and notes merged, its context kept under its name.
+merged = {"spread": {}, "notes": {}, "context": {}}
 for part in sys.argv[2:]:
     with open(part) as f:
-        merged.update(json.load(f))
+        figures = json.load(f)
+    for key in ("spread", "notes"):
+        merged[key].update(figures.pop(key, {}))
+    figures.pop("rounds", None)
+    merged["context"][os.path.basename(part)[:-len(".json")]] = figures.pop("context", {})
+    merged.update(figures)
 merged["python"] = platform.python_version()
 with open(sys.argv[1], "w") as f:
     json.dump(merged, f, indent=1, sort_keys=True)

@@ -275,7 +275,7 @@ int main(int argc, char** argv) {
         }
     }
 
-    if (!json_path.empty() && !isolates::bench::write_figures(json_path, figures, version)) {
+    if (!json_path.empty() && !isolates::bench::write_figures(json_path, figures, version, repeat)) {
         std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
         return 1;
     }

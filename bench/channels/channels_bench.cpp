@@ -1,8 +1,10 @@
 // channels_bench: messages per second and round-trip latency through isolates channels, C++ to
 // C++ and Python interpreter to Python interpreter, beside CPython's own cross-interpreter
-// queue doing the same Python workload (run in the same run through PYTHON_EXE); and the time
-// to pass SharedBuffers of growing size. Medians of repeated runs; a table on stdout, progress
-// on stderr, flat JSON with --json.
+// queue doing the same Python work (PythonComparison: the same functions of
+// bench/channels/channel_workloads.py, the same counts, no warm-up on either side, the same timed
+// region; bench/channels/cpython_queue.py runs CPython's side, one round per run, alternating
+// with ours); and the time to pass SharedBuffers of growing size. Medians of the rounds with their
+// spread; a table on stdout, progress on stderr, JSON with --json.
 //
 // usage: channels_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
@@ -22,24 +24,12 @@
 #include "bench/bench_figures.h"
 
 using namespace isolates;
-using bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// Runs every measurement `repeats` times, round-robin (so that a noisy moment on this small
-/// machine hits all of them alike rather than one), and returns each one's median.
-std::vector<double> interleaved_medians(int repeats, const std::vector<std::function<double()>>& runs) {
-    std::vector<std::vector<double>> xs(runs.size());
-    for (int r = 0; r < repeats; ++r)
-        for (std::size_t k = 0; k < runs.size(); ++k) xs[k].push_back(runs[k]());
-    std::vector<double> out;
-    for (auto& x : xs) out.push_back(median(x));
-    return out;
 }
 
 /// A spin barrier for two threads, so both sides start timing together.
@@ -88,27 +78,47 @@ double cpp_pingpong_us(long n) {
 
 // --- Python interpreter to Python interpreter --------------------------------------------------
 
-const char* const payload_expressions[][2] = {
-    {"int", "i"},
-    {"bytes1k", "blob"},
-    {"tuple10", "(i, 1, 2, 3, 4, 5, 6, 7, 8, 9)"},
+/// The Python comparison, the same on both sides (cpython_queue.py runs CPython's round with these
+/// numbers): per workload two fresh interpreters, each on a thread of its own, import
+/// channel_workloads.py (untimed) and meet at a barrier; the timed region runs from the barrier
+/// until both functions have returned: `messages` sends of a payload through one channel of
+/// `capacity`, or `round_trips` ping-pongs through two channels of capacity 1. No warm-up.
+struct PythonComparison {
+    long messages;
+    long round_trips;
+    std::size_t capacity;
 };
 
+/// The payloads of channel_workloads.PRODUCERS.
+const char* const payloads[] = {"int", "bytes1k", "tuple10"};
+
+/// What each interpreter runs before the barrier: channel_workloads.py's functions, called with
+/// a channel's bound send and recv as CPython's side calls them with a queue's put and get.
+std::string workload_setup() {
+    return "import sys\nsys.path.insert(0, '" ISOLATES_BENCH_CHANNELS_DIR "')\n"
+           "from channel_workloads import *\n"
+           "def run_producer(name, ch, n):\n    PRODUCERS[name](ch.send, n)\n"
+           "def run_consumer(ch, n):\n    consume(ch.recv, n)\n"
+           "def run_ping(ping_ch, pong_ch, n):\n    ping(ping_ch.send, pong_ch.recv, n)\n"
+           "def run_pong(ping_ch, pong_ch, n):\n    pong(pong_ch.send, ping_ch.recv, n)\n";
+}
+
 /// Runs `a_function(args_a)` in one interpreter and `b_function(args_b)` in another, each on its
-/// own thread, after both have run their setup; returns the wall time of the two calls.
-double run_pair(const std::string& setup_a, const std::string& function_a, std::vector<Value> args_a,
-                const std::string& setup_b, const std::string& function_b, std::vector<Value> args_b) {
+/// own thread, after both have run `setup`; returns the seconds from the barrier until both
+/// calls have returned.
+double run_pair(const std::string& setup, const std::string& function_a, std::vector<Value> args_a,
+                const std::string& function_b, std::vector<Value> args_b) {
     Start start;
     std::atomic<long long> b_end_ns{0};
     std::thread other([&] {
         Interpreter in;
-        in.exec(setup_b);
+        in.exec(setup);
         start.arrive_and_wait();
         in.call_with(function_b, args_b);
         b_end_ns = Clock::now().time_since_epoch().count();
     });
     Interpreter in;
-    in.exec(setup_a);
+    in.exec(setup);
     start.arrive_and_wait();
     const auto t0 = Clock::now();
     in.call_with(function_a, args_a);
@@ -118,25 +128,18 @@ double run_pair(const std::string& setup_a, const std::string& function_a, std::
     return std::chrono::duration<double>(Clock::duration(end) - t0.time_since_epoch()).count();
 }
 
-double py_throughput(const std::string& payload, std::size_t capacity, long n) {
-    Channel ch(capacity);
-    const std::string producer = "def produce(ch, n):\n    blob = b'x' * 1024\n    send = ch.send\n"
-                                 "    for i in range(n):\n        send(" + payload + ")\n";
-    const std::string consumer = "def consume(ch, n):\n    recv = ch.recv\n"
-                                 "    for _ in range(n):\n        recv()\n";
-    const double s = run_pair(producer, "__main__:produce", {Value(ch), Value(n)},
-                              consumer, "__main__:consume", {Value(ch), Value(n)});
-    return n / s;
+/// Seconds of one round of a payload's throughput workload.
+double py_throughput_seconds(const PythonComparison& spec, const std::string& payload) {
+    Channel ch(spec.capacity);
+    return run_pair(workload_setup(), "__main__:run_producer", {Value::str(payload), Value(ch), Value(spec.messages)},
+                    "__main__:run_consumer", {Value(ch), Value(spec.messages)});
 }
 
-double py_pingpong_us(long n) {
+/// Seconds of one round of the ping-pong workload.
+double py_pingpong_seconds(const PythonComparison& spec) {
     Channel ping(1), pong(1);
-    const double s = run_pair(
-        "def run(ping, pong, n):\n    for _ in range(n):\n        ping.send(1)\n        pong.recv()\n",
-        "__main__:run", {Value(ping), Value(pong), Value(n)},
-        "def run(ping, pong, n):\n    for _ in range(n):\n        pong.send(ping.recv())\n",
-        "__main__:run", {Value(ping), Value(pong), Value(n)});
-    return s / n * 1e6;
+    return run_pair(workload_setup(), "__main__:run_ping", {Value(ping), Value(pong), Value(spec.round_trips)},
+                    "__main__:run_pong", {Value(ping), Value(pong), Value(spec.round_trips)});
 }
 
 /// Interpreter A sends the same SharedBuffer n times; B receives each as a memoryview, touches
@@ -147,36 +150,24 @@ double buffer_pass_us(std::size_t size, long n) {
     });
     Channel there(1), back(1);
     const double s = run_pair(
-        "def run(buf, there, back, n):\n    for _ in range(n):\n        there.send(buf)\n"
-        "        assert back.recv() == len(buf)\n",
-        "__main__:run", {Value(buffer), Value(there), Value(back), Value(n)},
-        "def run(there, back, n):\n    for _ in range(n):\n        view = there.recv()\n"
+        "def send_side(buf, there, back, n):\n    for _ in range(n):\n        there.send(buf)\n"
+        "        assert back.recv() == len(buf)\n"
+        "def receive_side(there, back, n):\n    for _ in range(n):\n        view = there.recv()\n"
         "        view[-1]\n        back.send(len(view))\n",
-        "__main__:run", {Value(there), Value(back), Value(n)});
+        "__main__:send_side", {Value(buffer), Value(there), Value(back), Value(n)},
+        "__main__:receive_side", {Value(there), Value(back), Value(n)});
     return s / n * 1e6;
 }
 
 // --- CPython's queue ----------------------------------------------------------------------------
 
-std::string source_dir() { return ISOLATES_BENCH_CHANNELS_DIR; }
-
-/// Runs bench/channels/cpython_queue.py with PYTHON_EXE and parses its one-line JSON.
-std::map<std::string, double> cpython_reference(const std::string& python, long n, long roundtrips,
-                                                int repeats, std::size_t capacity) {
-    const std::string text = bench::run_command(
-        "'" + python + "' '" + source_dir() + "/cpython_queue.py' " + std::to_string(n) + " " +
-        std::to_string(roundtrips) + " " + std::to_string(repeats) + " " + std::to_string(capacity));
-    // Each figure comes as a list of repeats: parsed with the embedded interpreter.
-    Interpreter in;
-    const Value parsed = in.call("json:loads", text);
-    std::map<std::string, double> out;
-    for (const auto& [key, value] : parsed.dict_items()) {
-        if (value.kind() != Kind::list) continue;
-        std::vector<double> xs;
-        for (const Value& x : value.items()) xs.push_back(x.as_double());
-        out[std::string(key.as_str())] = median(xs);
-    }
-    return out;
+/// One round of `spec` through CPython's queues, run by `python` (bench/channels/cpython_queue.py):
+/// the seconds of each workload ("int", "bytes1k", "tuple10", "pingpong").
+std::map<std::string, double> cpython_round(const std::string& python, const PythonComparison& spec) {
+    return bench::parse_flat_json(bench::run_command(
+        "'" + python + "' '" ISOLATES_BENCH_CHANNELS_DIR "/cpython_queue.py' " +
+        std::to_string(spec.messages) + " " + std::to_string(spec.round_trips) + " " +
+        std::to_string(spec.capacity)));
 }
 
 } // namespace
@@ -187,16 +178,19 @@ int main(int argc, char** argv) {
     if (line->python.empty()) line->python = "python3";
     const bench::CommandLine& options = *line;
     Runtime runtime;
-    const int repeats = options.sized(7, 3, 1);
+    const int rounds = options.sized(5, 3, 1);
+    // The comparison with CPython's queues: both sides run exactly this. Sized for CPython's side
+    // to take about a second per workload (its blocking get sleeps 10 ms when the queue is empty,
+    // so a round trip takes about that long).
+    const PythonComparison python{.messages = options.sized(100'000L, 20'000L, 200L),
+                                  .round_trips = options.sized(100L, 20L, 3L),
+                                  .capacity = 1024};
+    // isolates alone: C++ threads, and SharedBuffers passed between interpreters.
     const long cpp_n = options.sized(3'000'000L, 300'000L, 2'000L);
-    const long py_n = options.sized(1'000'000L, 100'000L, 1'000L);
-    const long pingpong_n = options.sized(50'000L, 5'000L, 50L);
-    const long cpython_n = options.sized(20'000L, 3'000L, 100L);
-    const long cpython_roundtrips = options.sized(100L, 20L, 5L);
-    const int cpython_repeats = options.sized(3, 3, 1);
-    const std::size_t capacity = 1024;
-    std::map<std::string, double> figures;
-    std::vector<std::vector<std::string>> rows;
+    const long cpp_pingpong_n = options.sized(200'000L, 20'000L, 200L);
+    const long pass_n = options.sized(10'000L, 1'000L, 10L);
+    const std::size_t capacity = python.capacity;
+    bench::Figures figures;
     const auto fmt = [](double x, const char* spec) {
         char text[64];
         std::snprintf(text, sizeof text, spec, x);
@@ -208,94 +202,88 @@ int main(int argc, char** argv) {
     // every message, as a producer holding its data would: a temporary std::string per message
     // would add a malloc, a memset and a free of the bench's own to the channel's figure.
     const std::string kib(1024, 'x');
-    const auto cpp = interleaved_medians(repeats, {
-        [&] { return cpp_throughput(capacity, cpp_n, [](long k) { return Value(k); }); },
-        [&] { return cpp_throughput(Channel::unbounded, cpp_n, [](long k) { return Value(k); }); },
-        [&] { return cpp_throughput(capacity, cpp_n / 4, [&](long) { return Value::bytes(kib); }); },
-        [&] { return cpp_throughput(capacity, cpp_n / 4, [](long k) {
-            return Value::tuple({Value(k), 1, 2, 3, 4, 5, 6, 7, 8, 9}); }); },
-        [&] { return cpp_pingpong_us(pingpong_n * 4); },
+    bench::add_interleaved(figures, rounds, {
+        {"channel.cpp_msgs_per_s.isolates",
+         [&] { return cpp_throughput(capacity, cpp_n, [](long k) { return Value(k); }); }},
+        {"channel.cpp_msgs_per_s.isolates_unbounded",
+         [&] { return cpp_throughput(Channel::unbounded, cpp_n, [](long k) { return Value(k); }); }},
+        {"channel.cpp_msgs_per_s.isolates_bytes1k",
+         [&] { return cpp_throughput(capacity, cpp_n / 4, [&](long) { return Value::bytes(kib); }); }},
+        {"channel.cpp_msgs_per_s.isolates_tuple10", [&] { return cpp_throughput(capacity, cpp_n / 4, [](long k) {
+             return Value::tuple({Value(k), 1, 2, 3, 4, 5, 6, 7, 8, 9}); }); }},
+        {"channel.cpp_pingpong_us.isolates", [&] { return cpp_pingpong_us(cpp_pingpong_n); }},
     });
-    const double cpp_int = cpp[0], cpp_unbounded = cpp[1], cpp_bytes = cpp[2], cpp_tuple = cpp[3],
-                 cpp_pp = cpp[4];
-    figures["channel.cpp_msgs_per_s.isolates"] = cpp_int;
-    figures["channel.cpp_msgs_per_s.isolates_unbounded"] = cpp_unbounded;
-    // The goal for the unbounded queue is a ratio to the ring measured in the same run.
-    figures["channel.cpp_unbounded_over_bounded"] = cpp_unbounded / cpp_int;
-    figures["channel.cpp_msgs_per_s.isolates_bytes1k"] = cpp_bytes;
-    figures["channel.cpp_msgs_per_s.isolates_tuple10"] = cpp_tuple;
-    figures["channel.cpp_pingpong_us.isolates"] = cpp_pp;
+    // The goal for the unbounded queue is a ratio to the ring measured in the same rounds.
+    figures.add_ratio("channel.cpp_unbounded_over_bounded", "channel.cpp_msgs_per_s.isolates_unbounded",
+                      "channel.cpp_msgs_per_s.isolates");
 
-    std::fprintf(stderr, "Python interpreter -> interpreter (isolates) ...\n");
-    std::map<std::string, double> py;
-    std::vector<std::function<double()>> py_runs;
-    for (const auto& [name, expression] : payload_expressions) {
-        const long n = std::string(name) == "int" ? py_n : py_n / 2;
-        py_runs.push_back([&, n, expression = std::string(expression)] {
-            return py_throughput(expression, capacity, n);
-        });
+    std::fprintf(stderr, "Python interpreter -> interpreter: isolates' channels, then CPython's queues (%s), "
+                         "each round ...\n", options.python.c_str());
+    const auto suffix = [](const std::string& payload) { return payload == "int" ? "" : "_" + payload; };
+    std::map<std::string, std::vector<double>> runs;
+    for (int r = 0; r < rounds; ++r) {
+        for (const std::string payload : payloads)
+            runs["channel.py_msgs_per_s.isolates" + suffix(payload)].push_back(
+                python.messages / py_throughput_seconds(python, payload));
+        runs["channel.pingpong_us.isolates"].push_back(py_pingpong_seconds(python) / python.round_trips * 1e6);
+        const auto cpython = cpython_round(options.python, python);
+        for (const std::string payload : payloads)
+            runs["channel.py_msgs_per_s.cpython" + suffix(payload)].push_back(python.messages / cpython.at(payload));
+        runs["channel.pingpong_us.cpython"].push_back(cpython.at("pingpong") / python.round_trips * 1e6);
+        std::fprintf(stderr, "  round %d of %d done\n", r + 1, rounds);
     }
-    py_runs.push_back([&] { return py_pingpong_us(pingpong_n); });
-    const auto py_medians = interleaved_medians(repeats, py_runs);
-    for (std::size_t k = 0; k < std::size(payload_expressions); ++k) {
-        py[payload_expressions[k][0]] = py_medians[k];
-        std::fprintf(stderr, "  %s: %.0f msgs/s\n", payload_expressions[k][0], py_medians[k]);
-    }
-    const double py_pp = py_medians.back();
-
-    std::fprintf(stderr, "Python interpreter -> interpreter (CPython's queue, %s) ...\n",
-                 options.python.c_str());
-    const auto cpython = cpython_reference(options.python, cpython_n, cpython_roundtrips, cpython_repeats, capacity);
-    std::map<std::string, double> ref;
-    for (const auto& [name, expression] : payload_expressions)
-        ref[name] = cpython_n / cpython.at(std::string("throughput_") + name);
-    const double ref_pp = cpython.at("pingpong") / cpython_roundtrips * 1e6;
-
-    figures["channel.py_msgs_per_s.isolates"] = py["int"];
-    figures["channel.py_msgs_per_s.cpython"] = ref["int"];
-    figures["channel.py_msgs_per_s.isolates_bytes1k"] = py["bytes1k"];
-    figures["channel.py_msgs_per_s.cpython_bytes1k"] = ref["bytes1k"];
-    figures["channel.py_msgs_per_s.isolates_tuple10"] = py["tuple10"];
-    figures["channel.py_msgs_per_s.cpython_tuple10"] = ref["tuple10"];
-    figures["channel.pingpong_us.isolates"] = py_pp;
-    figures["channel.pingpong_us.cpython"] = ref_pp;
+    for (const auto& [key, samples] : runs) figures.add(key, samples);
+    for (const std::string payload : payloads)
+        figures.add_ratio("channel.py_ratio_to_cpython." + payload, "channel.py_msgs_per_s.isolates" + suffix(payload),
+                          "channel.py_msgs_per_s.cpython" + suffix(payload));
+    figures.add_ratio("channel.py_ratio_to_cpython.pingpong", "channel.pingpong_us.cpython",
+                      "channel.pingpong_us.isolates");
+    figures.note("channel.pingpong_us.cpython", "CPython's queue get() sleeps 10 ms between polls of an "
+                                                "empty queue: a round trip waits for that");
 
     std::fprintf(stderr, "SharedBuffer passing ...\n");
     const std::pair<const char*, std::size_t> sizes[] = {
         {"1KiB", 1024}, {"1MiB", 1 << 20}, {"64MiB", 64u << 20}, {"256MiB", 256u << 20}};
-    std::map<std::string, double> pass;
-    std::vector<std::function<double()>> pass_runs;
+    std::vector<bench::Run> pass_runs;
     for (const auto& [name, size] : sizes)
-        pass_runs.push_back([&, size = size] { return buffer_pass_us(size, pingpong_n / 5); });
-    const auto pass_medians = interleaved_medians(repeats, pass_runs);
-    for (std::size_t k = 0; k < std::size(sizes); ++k) {
-        pass[sizes[k].first] = pass_medians[k];
-        figures[std::string("buffer.pass_us.") + sizes[k].first] = pass_medians[k];
-        std::fprintf(stderr, "  %s: %.1f us\n", sizes[k].first, pass_medians[k]);
-    }
+        pass_runs.push_back({std::string("buffer.pass_us.") + name,
+                             [&, size = size] { return buffer_pass_us(size, pass_n); }});
+    bench::add_interleaved(figures, rounds, pass_runs);
 
-    std::printf("Channels with Python %s on %u cores, capacity %zu, blocking calls, median of %d runs "
-                "(CPython's queue: %d runs)%s\n\n",
-                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), capacity,
-                repeats, cpython_repeats, options.title_note());
-    std::printf("%-44s %16s %16s %9s\n", "workload", "isolates", "CPython queue", "ratio");
-    const auto row = [&](const std::string& what, double ours, double theirs, const char* spec) {
-        std::printf("%-44s %16s %16s %9s\n", what.c_str(), fmt(ours, spec).c_str(),
-                    theirs > 0 ? fmt(theirs, spec).c_str() : "-",
-                    theirs > 0 ? fmt(ours / theirs, "%.1fx").c_str() : "-");
+    std::printf("Channels with Python %s on %u cores, blocking calls, median (min-max) of %d alternating "
+                "rounds%s\n\n",
+                Runtime::python_version().c_str(), std::thread::hardware_concurrency(), rounds,
+                options.title_note());
+    std::printf("Python to Python, the same on both sides: channel_workloads.py's functions, %ld messages "
+                "through capacity %zu, %ld round trips through capacity 1, no warm-up, timed from a "
+                "barrier after set-up\n",
+                python.messages, python.capacity, python.round_trips);
+    std::printf("%-36s %24s %24s %17s\n", "workload", "isolates", "CPython queue", "ratio");
+    const auto cell = [&](const std::string& key, const char* spec) {
+        return fmt(figures[key], spec) + " (" + figures.spread_text(key, spec) + ")";
     };
-    for (const auto& [name, expression] : payload_expressions)
-        row(std::string("py -> py msgs/s, ") + name, py[name], ref[name], "%.0f");
-    std::printf("%-44s %16s %16s %9s\n", "py <-> py ping-pong round trip (us)", fmt(py_pp, "%.1f").c_str(),
-                fmt(ref_pp, "%.1f").c_str(), fmt(ref_pp / py_pp, "%.0fx faster").c_str());
-    row("C++ -> C++ msgs/s, int", cpp_int, 0, "%.0f");
-    row("C++ -> C++ msgs/s, int, unbounded", cpp_unbounded, 0, "%.0f");
-    row("C++ -> C++ unbounded / capacity 1024, int", cpp_unbounded / cpp_int, 0, "%.2fx");
-    row("C++ -> C++ msgs/s, 1 KiB bytes (made each)", cpp_bytes, 0, "%.0f");
-    row("C++ -> C++ msgs/s, 10-tuple (made each)", cpp_tuple, 0, "%.0f");
-    row("C++ <-> C++ ping-pong round trip (us)", cpp_pp, 0, "%.2f");
+    for (const std::string payload : payloads)
+        std::printf("%-36s %24s %24s %17s\n", ("msgs/s, " + payload).c_str(),
+                    cell("channel.py_msgs_per_s.isolates" + suffix(payload), "%.0f").c_str(),
+                    cell("channel.py_msgs_per_s.cpython" + suffix(payload), "%.0f").c_str(),
+                    cell("channel.py_ratio_to_cpython." + payload, "%.1f").c_str());
+    std::printf("%-36s %24s %24s %17s\n", "ping-pong round trip (us)", cell("channel.pingpong_us.isolates", "%.1f").c_str(),
+                cell("channel.pingpong_us.cpython", "%.0f").c_str(),
+                cell("channel.py_ratio_to_cpython.pingpong", "%.0f").c_str());
+    std::printf("  (%s)\n", figures.note_of("channel.pingpong_us.cpython").c_str());
+
+    std::printf("\nisolates alone\n");
+    const auto row = [&](const std::string& what, const std::string& key, const char* spec) {
+        std::printf("%-46s %28s\n", what.c_str(), cell(key, spec).c_str());
+    };
+    row("C++ -> C++ msgs/s, int", "channel.cpp_msgs_per_s.isolates", "%.0f");
+    row("C++ -> C++ msgs/s, int, unbounded", "channel.cpp_msgs_per_s.isolates_unbounded", "%.0f");
+    row("C++ -> C++ unbounded / capacity 1024, int", "channel.cpp_unbounded_over_bounded", "%.2f");
+    row("C++ -> C++ msgs/s, 1 KiB bytes (made each)", "channel.cpp_msgs_per_s.isolates_bytes1k", "%.0f");
+    row("C++ -> C++ msgs/s, 10-tuple (made each)", "channel.cpp_msgs_per_s.isolates_tuple10", "%.0f");
+    row("C++ <-> C++ ping-pong round trip (us)", "channel.cpp_pingpong_us.isolates", "%.2f");
     for (const auto& [name, size] : sizes)
-        row(std::string("py <-> py SharedBuffer pass, ") + name + " (us)", pass[name], 0, "%.1f");
+        row(std::string("py <-> py SharedBuffer pass, ") + name + " (us)", std::string("buffer.pass_us.") + name, "%.1f");
 
     if (!options.json_path.empty() &&
         !bench::write_figures(options.json_path, figures, Runtime::python_version())) {

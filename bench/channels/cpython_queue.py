@@ -1,11 +1,18 @@
-"""The CPython reference for bench/channels: the same workloads as channels_bench's Python
-part, through CPython's own cross-interpreter queue (test.support.interpreters on 3.13,
-concurrent.interpreters on 3.14), each side in its own sub-interpreter and thread, blocking
-put/get, same capacity. Prints one JSON object: {"<workload>": [seconds per run, ...], ...}.
+"""The CPython side of channels_bench's comparison: one round of it through CPython's own
+cross-interpreter queue (test.support.interpreters on 3.13, concurrent.interpreters on 3.14+).
 
-usage: python cpython_queue.py N_MESSAGES N_ROUNDTRIPS REPEATS CAPACITY
+usage: python cpython_queue.py MESSAGES ROUND_TRIPS CAPACITY
+Prints one JSON object {"int": s, "bytes1k": s, "tuple10": s, "pingpong": s}: the seconds of each
+workload's timed region. A round, as channels_bench's own (PythonComparison there): per workload
+two fresh sub-interpreters, each driven by its own thread, import bench/channels/
+channel_workloads.py and get their queues (untimed); the threads meet at a barrier, and the timed
+region runs from the barrier until both functions have returned: MESSAGES sends of the payload
+through one queue of CAPACITY, or ROUND_TRIPS ping-pongs through two queues of capacity 1. No
+warm-up. Blocking put/get; syncobj=True wherever CPython can share the payload natively (its
+fastest mode), pickling otherwise (its default).
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -16,7 +23,7 @@ try:
     def make_queue(maxsize, syncobj):
         return interpreters.create_queue(maxsize)  # 3.14 shares what it can, pickles the rest
 
-    SETUP = "import concurrent.interpreters"
+    SETUP = "import concurrent.interpreters\n"
 except ImportError:
     from test.support import interpreters  # 3.13
     from test.support.interpreters import queues
@@ -25,7 +32,7 @@ except ImportError:
         return queues.create(maxsize, syncobj=syncobj)
 
     # A queue can only be handed to an interpreter that has imported the queue module.
-    SETUP = "import test.support.interpreters.queues"
+    SETUP = "import test.support.interpreters.queues\n"
 
 try:
     import _interpreters
@@ -34,75 +41,50 @@ except (ImportError, AttributeError):
     def is_shareable(obj):
         return False
 
-PAYLOADS = {
-    "int": "i",
-    "bytes1k": "blob",
-    "tuple10": "(i, 1, 2, 3, 4, 5, 6, 7, 8, 9)",
-}
+HERE = os.path.dirname(os.path.abspath(__file__))
+SETUP += f"import sys\nsys.path.insert(0, {HERE!r})\nfrom channel_workloads import *\n"
 SAMPLES = {"int": 1, "bytes1k": b"x" * 1024, "tuple10": (1, 1, 2, 3, 4, 5, 6, 7, 8, 9)}
 
-PRODUCER = """
-blob = b'x' * 1024
-put = q.put
-for i in range(n):
-    put({payload})
-"""
-CONSUMER = """
-get = q.get
-for _ in range(n):
-    get()
-"""
-PING = """
-for _ in range(n):
-    ping.put(1)
-    pong.get()
-"""
-PONG = """
-for _ in range(n):
-    pong.put(ping.get())
-"""
 
-
-def run_pair(code_a, code_b, **shared):
+def run_pair(call_a, call_b, **shared):
+    """Seconds from the barrier until both interpreters have run their call."""
     a, b = interpreters.create(), interpreters.create()
+    start = threading.Barrier(3)
+    ends = [0.0, 0.0]
+
+    def drive(interp, call, k):
+        interp.exec(SETUP)
+        interp.prepare_main(**shared)
+        start.wait()
+        interp.exec(call)
+        ends[k] = time.perf_counter()
+
     try:
-        a.exec(SETUP)
-        b.exec(SETUP)
-        a.prepare_main(**shared)
-        b.prepare_main(**shared)
-        ta = threading.Thread(target=a.exec, args=(code_a,))
-        tb = threading.Thread(target=b.exec, args=(code_b,))
-        start = time.perf_counter()
-        ta.start()
-        tb.start()
-        ta.join()
-        tb.join()
-        return time.perf_counter() - start
+        threads = [threading.Thread(target=drive, args=(a, call_a, 0)),
+                   threading.Thread(target=drive, args=(b, call_b, 1))]
+        for t in threads:
+            t.start()
+        start.wait()
+        begin = time.perf_counter()
+        for t in threads:
+            t.join()
+        return max(ends) - begin
     finally:
         a.close()
         b.close()
 
 
 def main():
-    n, roundtrips, repeats, capacity = (int(x) for x in sys.argv[1:5])
+    messages, round_trips, capacity = (int(x) for x in sys.argv[1:4])
     out = {}
-    for name, expression in PAYLOADS.items():
-        # The fastest mode the queue offers for this payload: shared objects when CPython can
-        # share them natively, else pickle (its default).
-        syncobj = is_shareable(SAMPLES[name])
-        runs = []
-        for _ in range(repeats):
-            q = make_queue(capacity, syncobj)
-            runs.append(run_pair(PRODUCER.format(payload=expression), CONSUMER, q=q, n=n))
-            print(f"cpython {name}: {n / runs[-1]:.0f} msgs/s", file=sys.stderr)
-        out["throughput_" + name] = runs
-        out["syncobj_" + name] = syncobj
-    runs = []
-    for _ in range(repeats):
-        ping, pong = make_queue(1, True), make_queue(1, True)
-        runs.append(run_pair(PING, PONG, ping=ping, pong=pong, n=roundtrips))
-        print(f"cpython pingpong: {runs[-1] / roundtrips * 1e6:.1f} us", file=sys.stderr)
-    out["pingpong"] = runs
+    for name, sample in SAMPLES.items():
+        q = make_queue(capacity, is_shareable(sample))
+        out[name] = run_pair(f"PRODUCERS[{name!r}](q.put, n)", "consume(q.get, n)", q=q, n=messages)
+        print(f"  cpython {name}: {messages / out[name]:.0f} msgs/s", file=sys.stderr)
+    ping_q, pong_q = make_queue(1, True), make_queue(1, True)
+    out["pingpong"] = run_pair("ping(ping_q.put, pong_q.get, n)", "pong(pong_q.put, ping_q.get, n)",
+                               ping_q=ping_q, pong_q=pong_q, n=round_trips)
+    print(f"  cpython pingpong: {out['pingpong'] / round_trips * 1e6:.1f} us", file=sys.stderr)
     print(json.dumps(out))
 
 

@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     const int probe_interpreters = line->smoke() ? 2 : 8;
 
     isolates::Runtime runtime;
-    std::map<std::string, double> figures;
+    Figures figures;
     std::map<std::string, std::vector<double>> runs;
 
     isolates::InterpreterPoolExecutor own1(pool_options(1, true)), own2(pool_options(2, true));
@@ -146,19 +146,25 @@ int main(int argc, char** argv) {
 
     for (const char* kind : {"own", "shared", "processpool"}) {
         const std::string k = kind;
-        const double one = median(runs[k + "_1w"]), two = median(runs[k + "_2w"]);
-        figures["openssl.sha256_s_1w." + k] = one;
-        figures["openssl.sha256_s_2w." + k] = two;
-        figures["openssl.sha256_speedup_2w." + k] = one / two;
+        figures.add("openssl.sha256_s_1w." + k, runs[k + "_1w"]);
+        figures.add("openssl.sha256_s_2w." + k, runs[k + "_2w"]);
+        figures.add_ratio("openssl.sha256_speedup_2w." + k, "openssl.sha256_s_1w." + k,
+                          "openssl.sha256_s_2w." + k);
     }
-    figures["openssl.own_speedup_vs_processpool"] =
-        figures["openssl.sha256_speedup_2w.own"] / figures["openssl.sha256_speedup_2w.processpool"];
-    for (const char* kind : {"own", "shared"})
-        figures[std::string("openssl.rss_kib_per_interpreter.") + kind] =
-            median(runs[std::string("rss_") + kind]) / probe_interpreters;
-    figures["openssl.context_kib_per_interpreter"] =
-        figures["openssl.rss_kib_per_interpreter.own"] -
-        figures["openssl.rss_kib_per_interpreter.shared"];
+    figures.add_ratio("openssl.own_speedup_vs_processpool", "openssl.sha256_speedup_2w.own",
+                      "openssl.sha256_speedup_2w.processpool");
+    figures.note("openssl.own_speedup_vs_processpool",
+                 "pools unlike: ProcessPoolExecutor's are fresh each round, warmed with 4 count(1000) "
+                 "calls per worker; isolates' are kept across rounds, warmed once with hash_many(H/10)");
+    for (const char* kind : {"own", "shared"}) {
+        std::vector<double> per_interpreter;
+        for (const double kib : runs[std::string("rss_") + kind])
+            per_interpreter.push_back(kib / probe_interpreters);
+        figures.add(std::string("openssl.rss_kib_per_interpreter.") + kind, per_interpreter);
+    }
+    figures.set("openssl.context_kib_per_interpreter",
+                figures.at("openssl.rss_kib_per_interpreter.own") -
+                    figures.at("openssl.rss_kib_per_interpreter.shared"));
 
     const std::string version = isolates::Runtime::python_version();
     std::printf("OpenSSL context per interpreter, Python %s, %u cores, median of %d rounds%s\n\n",
@@ -176,6 +182,7 @@ int main(int argc, char** argv) {
                 figures["openssl.own_speedup_vs_processpool"],
                 figures["openssl.sha256_speedup_2w.own"] /
                     figures["openssl.sha256_speedup_2w.shared"]);
+    std::printf("  (%s)\n", figures.note_of("openssl.own_speedup_vs_processpool").c_str());
     std::printf("resident memory per interpreter that used hashlib (%d at once): %.0f KiB with "
                 "its own context, %.0f KiB sharing; the context: %.0f KiB\n",
                 probe_interpreters, figures["openssl.rss_kib_per_interpreter.own"],

@@ -2,11 +2,12 @@
 //   - start-up and memory per worker: a pool of 2 until each worker answered a first task, for
 //     sub-interpreter workers, process workers and ProcessPoolExecutor; memory as the PSS of a
 //     worker process (the host's PSS growth per worker for sub-interpreters);
-//   - trivial tasks/s on 2 workers, ours alternating with ProcessPoolExecutor's
-//     (bench/executor/processpool_reference.py);
+//   - trivial tasks/s on 2 workers: the same rounds on both sides (bench/executor/trivial_tasks.h:
+//     the count, the warm-up, a fresh pool each round, the timed region), ours alternating with
+//     ProcessPoolExecutor's (bench/executor/trivial_tasks.py);
 //   - a shared-memory SharedBuffer round trip host -> worker -> host, 1 KiB and 64 MiB,
 //     alternating.
-// Medians of the runs; a table on stdout, progress on stderr, flat JSON with --json.
+// Medians of the rounds and their spread; a table on stdout, progress on stderr, JSON with --json.
 //
 // usage: process_bench --json FILE --python PYTHON_EXE [--quick|--smoke]
 
@@ -23,22 +24,15 @@
 #include <isolates.h>
 
 #include "bench/bench_figures.h"
+#include "bench/executor/trivial_tasks.h"
 
 using namespace isolates;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr const char* functions = R"(
-import os, time
-def noop():
-    return None
-def first_task():
-    time.sleep(0.05)
-    return os.getpid()
-def ident(x):
-    return x
-)";
+/// What the pools run besides trivial_tasks.py's functions.
+constexpr const char* ident_source = "def ident(x):\n    return x\n";
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
@@ -52,14 +46,6 @@ double pss_kib(long pid) {
     return 0;
 }
 
-InterpreterPoolExecutor::Options pool_options(InterpreterPoolExecutor::WorkerKind kind, std::size_t workers) {
-    InterpreterPoolExecutor::Options options;
-    options.workers = workers;
-    options.worker_kind = kind;
-    options.init_source = functions;
-    return options;
-}
-
 struct Startup {
     double seconds;
     double kib_per_worker;
@@ -70,7 +56,7 @@ Startup start_pool(InterpreterPoolExecutor::WorkerKind kind) {
     const bool processes = kind == InterpreterPoolExecutor::WorkerKind::processes;
     const double host_before = pss_kib(::getpid());
     const auto start = Clock::now();
-    InterpreterPoolExecutor pool(pool_options(kind, 2));
+    InterpreterPoolExecutor pool(bench::trivial_pool_options(kind, 2, ident_source));
     std::vector<Future<Value>> first;
     for (std::size_t k = 0; k < 2; ++k) first.push_back(pool.submit_to(k, "__main__:first_task"));
     std::vector<long> pids;
@@ -83,15 +69,6 @@ Startup start_pool(InterpreterPoolExecutor::WorkerKind kind) {
         kib = (pss_kib(::getpid()) - host_before) / 2;
     }
     return {seconds, kib};
-}
-
-double our_trivial_rate(InterpreterPoolExecutor& pool, long tasks) {
-    std::vector<Future<Value>> futures;
-    futures.reserve(static_cast<std::size_t>(tasks));
-    const auto start = Clock::now();
-    for (long k = 0; k < tasks; ++k) futures.push_back(pool.submit("__main__:noop"));
-    for (auto& f : futures) f.get();
-    return static_cast<double>(tasks) / seconds_since(start);
 }
 
 std::string reference(const std::string& python, const std::string& args) {
@@ -123,8 +100,11 @@ int main(int argc, char** argv) {
     }
     Runtime runtime;
     const int repeats = line->sized(5, 3, 1);
-    const long our_tasks = line->sized(100'000L, 20'000L, 200L);
-    const long their_tasks = line->sized(5'000L, 2'000L, 50L);
+    // The trivial-task comparison: both sides run exactly this (bench/executor/trivial_tasks.h).
+    const bench::TrivialTasks trivial{.tasks = line->sized(10'000L, 2'000L, 50L),
+                                      .warmup_tasks = line->sized(1'000L, 200L, 10L),
+                                      .workers = 2,
+                                      .first_tasks = 4};
     using Kind = InterpreterPoolExecutor::WorkerKind;
     std::map<std::string, std::vector<double>> runs;
 
@@ -140,19 +120,14 @@ int main(int argc, char** argv) {
         runs["worker_kib.processes"].push_back(proc.kib_per_worker);
         runs["worker_kib.processpool"].push_back(ppe.at("pss_kib"));
     }
-    {
-        InterpreterPoolExecutor pool(pool_options(Kind::processes, 2));
-        our_trivial_rate(pool, our_tasks / 10); // warm-up
-        for (int r = 0; r < repeats; ++r) {
-            std::fprintf(stderr, "trivial tasks, round %d of %d\n", r + 1, repeats);
-            runs["trivial_tasks_per_s.processes"].push_back(our_trivial_rate(pool, our_tasks));
-            runs["trivial_tasks_per_s.processpool"].push_back(
-                bench::parse_flat_json(reference(python, "--trivial " + std::to_string(their_tasks)))
-                    .at("tasks_per_s"));
-        }
+    for (int r = 0; r < repeats; ++r) {
+        std::fprintf(stderr, "trivial tasks, round %d of %d\n", r + 1, repeats);
+        runs["trivial_tasks_per_s.processes"].push_back(bench::isolates_trivial_round(trivial, Kind::processes));
+        runs["trivial_tasks_per_s.processpool"].push_back(
+            bench::reference_trivial_round(python, trivial, "processpool").at("processpool"));
     }
     {
-        InterpreterPoolExecutor pool(pool_options(Kind::processes, 1));
+        InterpreterPoolExecutor pool(bench::trivial_pool_options(Kind::processes, 1, ident_source));
         const auto small = SharedBuffer::build(1024, [](std::span<std::byte> b) { std::fill(b.begin(), b.end(), std::byte{1}); },
                                                SharedBuffer::Storage::shared_memory);
         const auto large = SharedBuffer::build(64 << 20, [](std::span<std::byte> b) { std::fill(b.begin(), b.end(), std::byte{2}); },
@@ -166,15 +141,15 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::map<std::string, double> figures;
-    for (const auto& [name, values] : runs) figures["process." + name] = bench::median(values);
-    figures["process.trivial_ratio_to_processpool"] =
-        figures["process.trivial_tasks_per_s.processes"] / figures["process.trivial_tasks_per_s.processpool"];
-    figures["process.buffer_64MiB_to_1KiB"] =
-        figures["process.buffer_round_trip_s.64MiB"] / figures["process.buffer_round_trip_s.1KiB"];
+    bench::Figures figures;
+    for (const auto& [name, values] : runs) figures.add("process." + name, values);
+    figures.add_ratio("process.trivial_ratio_to_processpool", "process.trivial_tasks_per_s.processes",
+                      "process.trivial_tasks_per_s.processpool");
+    figures.add_ratio("process.buffer_64MiB_to_1KiB", "process.buffer_round_trip_s.64MiB",
+                      "process.buffer_round_trip_s.1KiB");
 
-    std::printf("Process workers beside ProcessPoolExecutor, Python %s on %u cores, median of %d "
-                "alternating runs%s\n\n",
+    std::printf("Process workers beside ProcessPoolExecutor, Python %s on %u cores, median (min-max) "
+                "of %d alternating rounds%s\n\n",
                 Runtime::python_version().c_str(), std::thread::hardware_concurrency(), repeats,
                 line->title_note());
     std::printf("%-40s %14s %14s\n", "pool of 2 workers", "start-up ms", "KiB/worker");
@@ -183,10 +158,17 @@ int main(int argc, char** argv) {
                                      std::pair{"processpool", "ProcessPoolExecutor"}})
         std::printf("%-40s %14.1f %14.0f\n", label, 1000 * figures["process.startup_s." + std::string(key)],
                     figures["process.worker_kib." + std::string(key)]);
-    std::printf("\n%-40s %14s\n", "trivial tasks on 2 workers", "tasks/s");
-    std::printf("%-40s %14.0f\n", "isolates, process workers", figures["process.trivial_tasks_per_s.processes"]);
-    std::printf("%-40s %14.0f\n", "ProcessPoolExecutor", figures["process.trivial_tasks_per_s.processpool"]);
-    std::printf("%-40s %13.1fx   (goal >= 20x)\n", "ratio", figures["process.trivial_ratio_to_processpool"]);
+    std::printf("\ntrivial tasks on %d workers, each round on a fresh pool: %d first_task calls and %ld "
+                "noops of warm-up, then %ld noops timed; the client is C++ for isolates, Python for "
+                "ProcessPoolExecutor\n",
+                trivial.workers, trivial.first_tasks, trivial.warmup_tasks, trivial.tasks);
+    const auto rate_row = [&](const char* label, const std::string& key) {
+        std::printf("%-40s %14.0f tasks/s  (%s)\n", label, figures[key], figures.spread_text(key, "%.0f").c_str());
+    };
+    rate_row("isolates, process workers (C++ client)", "process.trivial_tasks_per_s.processes");
+    rate_row("ProcessPoolExecutor (Python client)", "process.trivial_tasks_per_s.processpool");
+    std::printf("%-40s %13.1fx   (%s; goal >= 20x)\n", "ratio", figures["process.trivial_ratio_to_processpool"],
+                figures.spread_text("process.trivial_ratio_to_processpool", "%.1f").c_str());
     std::printf("\n%-40s %14s\n", "SharedBuffer host -> worker -> host", "us/round trip");
     std::printf("%-40s %14.1f\n", "1 KiB (shared memory)", 1e6 * figures["process.buffer_round_trip_s.1KiB"]);
     std::printf("%-40s %14.1f\n", "64 MiB (shared memory)", 1e6 * figures["process.buffer_round_trip_s.64MiB"]);
@@ -197,3 +179,4 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+

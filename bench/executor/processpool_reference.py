@@ -1,25 +1,16 @@
-"""ProcessPoolExecutor measured as process_bench measures isolates' process workers.
+"""ProcessPoolExecutor's start-up, measured as process_bench measures isolates' workers.
 
-usage: processpool_reference.py --trivial N      one timed run: N trivial tasks on 2 warmed workers
-       processpool_reference.py --startup        start 2 workers, each answering a first task
-Prints one JSON object on stdout ({"tasks_per_s": ...} or {"startup_s": ..., "pss_kib": ...}).
+usage: processpool_reference.py --startup    start 2 workers, each answering a first task
+Prints one JSON object on stdout ({"startup_s": ..., "pss_kib": ..., "workers": ...}).
+(The trivial-task comparison is bench/executor/trivial_tasks.py.)
 """
 import argparse
 import concurrent.futures as cf
 import json
-import os
 import sys
 import time
 
-
-def noop():
-    return None
-
-
-def first_task():
-    # Long enough that the pool starts its second process for the second task.
-    time.sleep(0.05)
-    return os.getpid()
+from trivial_tasks import first_task
 
 
 def pss_kib(pid):
@@ -33,19 +24,8 @@ def pss_kib(pid):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--trivial", type=int)
-    parser.add_argument("--startup", action="store_true")
-    args = parser.parse_args()
-    if args.trivial:
-        with cf.ProcessPoolExecutor(max_workers=2) as pool:
-            for f in [pool.submit(first_task) for _ in range(4)]:  # both workers started
-                f.result()
-            start = time.perf_counter()
-            futures = [pool.submit(noop) for _ in range(args.trivial)]
-            for f in futures:
-                f.result()
-            json.dump({"tasks_per_s": args.trivial / (time.perf_counter() - start)}, sys.stdout)
-        return
+    parser.add_argument("--startup", action="store_true", required=True)
+    parser.parse_args()
     start = time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=2) as pool:
         pids = {f.result() for f in [pool.submit(first_task) for _ in range(2)]}

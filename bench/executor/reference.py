@@ -1,29 +1,27 @@
-"""CPython's own executors measured the same way as isolates' pool (run by executor_bench).
+"""CPython's own executors measured as executor_bench measures isolates' pool, one round per run.
 
-usage: reference.py --tasks N --count C --hashes H --repeat R [--freethreaded]
+usage: reference.py --count C --hashes H [--freethreaded]
        reference.py --map-items N --map-chunksize C
 Prints one JSON object on stdout: for each executor kind available in this Python
-(threadpool, processpool, and interpreterpool on 3.14+), the median trivial-task throughput
-(tasks/s: submit N trivial tasks, then wait for all) and the median wall times of 4 CPU-bound
-tasks on 1 and on 2 workers: count(C), and H hashlib.sha256 digests of a short message.
+(threadpool, processpool, and interpreterpool on 3.14+), the wall times of one round of 4
+CPU-bound tasks on 1 and on 2 workers: count(C), and H hashlib.sha256 digests of a short message.
+A round, as executor_bench's own (CpuTasks there): fresh pools of 1 and 2 workers, each warmed with
+4 count(1000) calls per worker, untimed; then per workload the 1-worker pool's 4 tasks, then the
+2-worker pool's, each timed from the first submit until the last result is back.
 With --freethreaded (run by a free-threaded CPython) the only kind is "freethreaded_threads":
 a ThreadPoolExecutor, i.e. plain threads of one interpreter running without a GIL.
 With --map-items, only ProcessPoolExecutor.map(ident, range(N), chunksize=C) on 2 workers, one
-timed run after a warm-up ({"map_items_per_s.processpool": items/s}); executor_bench runs it once
-per run of its own map, alternating. Progress goes to stderr.
+timed run on a fresh pool after the same warm-up ({"map_items_per_s.processpool": items/s});
+executor_bench runs it once per round of its own map, alternating, on a fresh pool warmed alike.
+The trivial-task comparison is bench/executor/trivial_tasks.py. Progress goes to stderr.
 """
 import argparse
 import concurrent.futures as cf
 import hashlib
 import json
-import statistics
 import sys
 import sysconfig
 import time
-
-
-def noop():
-    return None
 
 
 def count(n):
@@ -90,17 +88,12 @@ def executors(freethreaded):
     return kinds
 
 
+WARMUP_CALLS_PER_WORKER = 4  # of count(1000): every worker started (executor_bench: the same)
+
+
 def warm(pool, workers):
     # Start every worker before timing (ProcessPoolExecutor starts processes lazily).
-    list(pool.map(count, [1000] * (4 * workers)))
-
-
-def trivial_rate(pool, tasks):
-    start = time.perf_counter()
-    futures = [pool.submit(noop) for _ in range(tasks)]
-    for f in futures:
-        f.result()
-    return tasks / (time.perf_counter() - start)
+    list(pool.map(count, [1000] * (WARMUP_CALLS_PER_WORKER * workers)))
 
 
 def cpu_seconds(pool, function, n, tasks=4):
@@ -115,10 +108,8 @@ def main():
     parser.add_argument("--map-items", type=int)
     parser.add_argument("--map-chunksize", type=int)
     map_only = "--map-items" in sys.argv
-    parser.add_argument("--tasks", type=int, required=not map_only)
     parser.add_argument("--count", type=int, required=not map_only)
     parser.add_argument("--hashes", type=int, required=not map_only)
-    parser.add_argument("--repeat", type=int, required=not map_only)
     parser.add_argument("--freethreaded", action="store_true")
     args = parser.parse_args()
     if map_only:
@@ -129,26 +120,13 @@ def main():
     if args.freethreaded:
         out["gil_enabled.freethreaded_threads"] = float(sys._is_gil_enabled())
     for name, kind in executors(args.freethreaded).items():
-        # Process pools are ~100x slower per task; fewer tasks keep the run short (a rate).
-        tasks = args.tasks if name != "processpool" else max(200, args.tasks // 10)
-        print(f"  reference {name}: trivial tasks", file=sys.stderr, flush=True)
-        with kind(max_workers=2) as pool:
-            warm(pool, 2)
-            out[f"trivial_tasks_per_s.{name}"] = statistics.median(
-                trivial_rate(pool, tasks) for _ in range(args.repeat))
         print(f"  reference {name}: count and sha256, 1 and 2 workers", file=sys.stderr, flush=True)
         with kind(max_workers=1) as one, kind(max_workers=2) as two:
             warm(one, 1)
             warm(two, 2)
             for label, function, n in (("cpu", count, args.count), ("sha256", hash_many, args.hashes)):
-                runs = {1: [], 2: []}
-                for _ in range(args.repeat):  # alternating, so both see the same noise
-                    runs[1].append(cpu_seconds(one, function, n))
-                    runs[2].append(cpu_seconds(two, function, n))
-                for workers in (1, 2):
-                    out[f"{label}_s_{workers}w.{name}"] = statistics.median(runs[workers])
-                out[f"{label}_speedup_2w.{name}"] = (out[f"{label}_s_1w.{name}"]
-                                                     / out[f"{label}_s_2w.{name}"])
+                out[f"{label}_s_1w.{name}"] = cpu_seconds(one, function, n)
+                out[f"{label}_s_2w.{name}"] = cpu_seconds(two, function, n)
     json.dump(out, sys.stdout)
 
 

@@ -68,11 +68,13 @@ int main(int argc, char** argv) {
                 runs[name].push_back(in.call("__main__:calls_per_s", name, n).as_double());
         }
     }
-    std::map<std::string, double> figures;
-    for (const std::string& name : names) figures["host.calls_per_s." + name] = bench::median(runs[name]);
-    const double python = figures["host.calls_per_s.python_function"];
-    figures["host.ratio_to_python_function"] = figures["host.calls_per_s.host"] / python;
-    figures["host.ratio_to_python_function_release_gil"] = figures["host.calls_per_s.host_release_gil"] / python;
+    bench::Figures figures;
+    for (const std::string& name : names) figures.add("host.calls_per_s." + name, runs[name]);
+    const double python = figures.at("host.calls_per_s.python_function");
+    figures.add_ratio("host.ratio_to_python_function", "host.calls_per_s.host",
+                      "host.calls_per_s.python_function");
+    figures.add_ratio("host.ratio_to_python_function_release_gil", "host.calls_per_s.host_release_gil",
+                      "host.calls_per_s.python_function");
 
     std::printf("Host function calls from a Python loop, Python %s on %u cores, %ld calls per run, "
                 "median of %d alternating runs (measured under load)%s\n\n",
@@ -86,7 +88,7 @@ int main(int argc, char** argv) {
         {"builtin_abs", "C builtin abs"},
     };
     for (const auto& [name, label] : rows) {
-        const double rate = figures["host.calls_per_s." + std::string(name)];
+        const double rate = figures.at("host.calls_per_s." + std::string(name));
         std::printf("%-44s %14.0f %13.2fx\n", label, rate, rate / python);
     }
     if (!json_path.empty() && !bench::write_figures(json_path, figures, Runtime::python_version())) {

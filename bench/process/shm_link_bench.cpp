@@ -23,13 +23,12 @@
 #include <vector>
 
 #include "bench/command_line.h"
-#include "bench/median.h"
+#include "bench/figures.h"
 #include "process/detail/shm_link.h"
 
 extern char** environ;
 
 using namespace isolates::detail;
-using isolates::bench::median;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -127,16 +126,21 @@ int main(int argc, char** argv) {
     ::close(from_echo[0]);
     ::waitpid(pid, nullptr, 0);
 
-    const double shm_median = median(shm), pipe_median = median(pipe);
-    std::printf("%-44s %10s %10s %10s\n", "round trip host -> process -> host", "median", "min", "max");
-    std::printf("%-44s %10.2f %10.2f %10.2f\n", ("ShmLink, " + size_text + "-byte frame (us)").c_str(), shm_median,
-                *std::min_element(shm.begin(), shm.end()), *std::max_element(shm.begin(), shm.end()));
-    std::printf("%-44s %10.2f %10.2f %10.2f\n", ("two pipes, " + size_text + "-byte message (us)").c_str(), pipe_median,
-                *std::min_element(pipe.begin(), pipe.end()), *std::max_element(pipe.begin(), pipe.end()));
-    std::printf("(%d repeats of %d round trips each)%s\n", repeats, trips, line->title_note());
+    isolates::bench::Figures figures;
+    const double shm_median = figures.add("shm_link_round_trip_us", shm);
+    const double pipe_median = figures.add("pipe_round_trip_us", pipe);
+    figures.note("pipe_round_trip_us", "measured after the link's rounds, not interleaved: the echo "
+                                       "process serves the pipes once it has left the link");
+    std::printf("%-44s %10s %14s\n", "round trip host -> process -> host", "median", "min-max");
+    std::printf("%-44s %10.2f %14s\n", ("ShmLink, " + size_text + "-byte frame (us)").c_str(), shm_median,
+                figures.spread_text("shm_link_round_trip_us", "%.2f").c_str());
+    std::printf("%-44s %10.2f %14s\n", ("two pipes, " + size_text + "-byte message (us)").c_str(), pipe_median,
+                figures.spread_text("pipe_round_trip_us", "%.2f").c_str());
+    std::printf("(%d repeats of %d round trips each; the pipes %s)%s\n", repeats, trips,
+                figures.note_of("pipe_round_trip_us").c_str(), line->title_note());
     if (!json_path.empty()) {
         std::ofstream json(json_path);
-        json << "{\n  \"shm_link_round_trip_us\": " << shm_median << ",\n  \"pipe_round_trip_us\": " << pipe_median << "\n}\n";
+        figures.write_json(json, "none (no CPython in this program)");
         json.close();
         if (!json) {
             std::fprintf(stderr, "cannot write %s\n", json_path.c_str());
