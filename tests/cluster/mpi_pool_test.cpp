@@ -183,6 +183,29 @@ TEST_CASE("a timeout and a cancel stop remote Python, and the worker serves on")
     CHECK(pool.stats().timed_out == 1);
 }
 
+TEST_CASE("tasks cancelled while queued on a rank behind a running one: each future keeps its own reply") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    // Short tasks first, so that each worker sends requests ahead of the one it runs.
+    std::vector<isolates::Future<Value>> warm;
+    for (int k = 0; k < 200; ++k) warm.push_back(pool.submit("__main__:square", k));
+    for (auto& future : warm) future.get();
+    auto running = pool.submit("__main__:spin", 0.5);
+    std::vector<isolates::Future<Value>> queued;
+    for (int k = 0; k < 40; ++k) queued.push_back(pool.submit("__main__:square", k));
+    std::this_thread::sleep_for(100ms);
+    for (auto& future : queued) future.cancel();
+    // A rank answers a request cancelled while queued at once: were that reply taken for the
+    // running task's, the running task would never end.
+    REQUIRE(running.wait_for(10s) == std::future_status::ready);
+    CHECK(running.get().as<double>() == 0.5);
+    for (int k = 0; k < 40; ++k) {
+        REQUIRE(queued[k].wait_for(10s) == std::future_status::ready);
+        if (!queued[k].cancelled()) CHECK(queued[k].get().as<long>() == long(k) * k);
+    }
+    CHECK(pool.submit("__main__:square", 12).get().as<long>() == 144);
+}
+
 TEST_CASE("shutdown runs what was queued, then ends the serving ranks' pools") {
     std::vector<isolates::Future<Value>> futures;
     {
