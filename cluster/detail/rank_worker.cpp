@@ -5,6 +5,7 @@
 
 #include "cluster/detail/client_link.h"
 #include "cluster/detail/frame_header.h"
+#include "cluster/detail/message_size.h"
 
 namespace isolates::cluster::detail {
 
@@ -24,6 +25,7 @@ RankWorker::Sent RankWorker::send(wp::Request& request, bool /*behind_others*/) 
     request.seq = next_seq_;
     std::vector<std::byte> frame;
     wp::encode(request, frame); // throws ConversionError: nothing sent
+    check_message_size(16 + frame.size(), "the task's request"); // throws UsageError: nothing sent
     Bytes message;
     message.reserve(16 + frame.size());
     put_uint(message, id_, 4);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,6 +15,7 @@
 #include <isolates/cluster/mpi_pool_executor.h>
 #include <isolates/executor/errors.h>
 #include <isolates/interp/errors.h>
+#include "cluster/detail/message_size.h"
 #include "tests/cluster/mpi_test_options.h"
 
 using namespace std::chrono_literals;
@@ -192,6 +194,44 @@ TEST_CASE("shutdown runs what was queued, then ends the serving ranks' pools") {
         CHECK_THROWS_AS(cluster.pool().submit("__main__:square", 1), isolates::UsageError);
     }
     for (auto& future : futures) CHECK(future.get().as<double>() == 0.01);
+}
+
+TEST_CASE("a message of 2 GiB or more is refused by its size, before anything is sent") {
+    // The check every request and reply passes before it is posted (MPI counts bytes in int),
+    // tried on sizes alone: nothing of that size is allocated.
+    using isolates::cluster::detail::check_message_size;
+    using isolates::cluster::detail::max_message_bytes;
+    CHECK(max_message_bytes == (std::size_t(2) << 30) - 1);
+    CHECK_NOTHROW(check_message_size(max_message_bytes, "the task's request"));
+    for (const std::size_t too_large : {std::size_t(2) << 30, (std::size_t(4) << 30) + 16}) {
+        CAPTURE(too_large);
+        CHECK_THROWS_WITH_AS(check_message_size(too_large, "the task's request"),
+                             doctest::Contains("the task's request is " + std::to_string(too_large) +
+                                               " bytes; a message between MPI ranks must stay under 2 GiB"),
+                             isolates::UsageError);
+    }
+}
+
+TEST_CASE("a remote task that ignores its timeout costs its worker slot after kill_after") {
+    // A rank whose worker no longer serves while its heartbeats go on: time.sleep in a
+    // sub-interpreter sees the timeout's interrupt only when the sleep ends. The future
+    // resolves at its timeout; after kill_after that slot is given up and the pool worker's
+    // next task goes to another slot, answered long before the sleep ends.
+    auto options = isolates::test::cluster_options();
+    options.pool.kill_after = 300ms;
+    MpiPoolExecutor cluster(options);
+    auto& pool = cluster.pool();
+    InterpreterPoolExecutor::TaskOptions limited;
+    limited.timeout = 200ms;
+    limited.worker = 0;
+    const auto start = Clock::now();
+    auto stuck = pool.submit_with(limited, "__main__:nap", 4.0);
+    CHECK_THROWS_AS(stuck.get(), isolates::TimeoutError);
+    CHECK(Clock::now() - start < 3s);
+    CHECK(pool.submit_to(0, "__main__:square", 7).get().as<long>() == 49);
+    CHECK(Clock::now() - start < 3s);
+    CHECK(pool.stats().replaced_interpreters == 1);
+    for (const auto& rank : cluster.ranks()) CHECK(rank.alive); // a slot given up, not a rank
 }
 
 // Last: the killed rank stays dead for the rest of the run.
