@@ -3,6 +3,7 @@
 #include <exception>
 #include <utility>
 
+#include <isolates/interp/errors.h>
 #include "cluster/detail/client_link.h"
 #include "cluster/detail/frame_header.h"
 #include "cluster/detail/message_size.h"
@@ -51,6 +52,12 @@ bool RankWorker::receive(wp::Reply& reply, std::chrono::steady_clock::time_point
     try {
         std::size_t at = 4; // the slot id, already routed on
         reply = wp::decode_reply(frame_after(message, at));
+    } catch (const ConversionError& e) {
+        // That task's answer is lost, not the rank: the task fails saying where and why.
+        reply = wp::Reply{};
+        reply.seq = expected;
+        reply.error = std::make_exception_ptr(
+            ConversionError("MPI " + where_ + " sent a malformed reply: " + e.what()));
     } catch (...) {
         reply = wp::Reply{};
         reply.seq = expected;

@@ -17,6 +17,7 @@
 #include <isolates/interp/errors.h>
 #include "cluster/detail/message_size.h"
 #include "tests/cluster/mpi_test_options.h"
+#include "tests/support/skip.h"
 
 using namespace std::chrono_literals;
 using isolates::InterpreterPoolExecutor;
@@ -235,6 +236,36 @@ TEST_CASE("a remote task that ignores its timeout costs its worker slot after ki
     CHECK(pool.stats().replaced_interpreters == 1);
     CHECK(Clock::now() - start < 3s); // at kill_after, not when the sleep ended
     for (const auto& rank : cluster.ranks()) CHECK(rank.alive); // a slot given up, not a rank
+}
+
+// In an mpirun of its own, whose rank 2 is a rogue (tests/cluster/rogue_rank.h).
+TEST_CASE("a rank that sends malformed messages: clear errors, and the pool serves on") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    if (cluster.ranks()[1].host != "rogue") ISOLATES_SKIP("rank 2 is no rogue (run with --isolates-rogue-rank-2)");
+    const std::size_t on_rank_2 = cluster.ranks()[0].workers;
+    CHECK(pool.submit_to(on_rank_2, "__main__:anything").get().as_str() == "__main__:anything");
+    // A reply naming its slot whose frame is garbage: that task fails saying where; the rank
+    // stays (its next reply is good).
+    CHECK_THROWS_WITH_AS(pool.submit_to(on_rank_2, "__main__:garbage_reply").get(),
+                         doctest::Contains("MPI rank 2 (host rogue) worker 0 sent a malformed reply"),
+                         isolates::ConversionError);
+    CHECK(pool.submit_to(on_rank_2, "__main__:again").get().as_str() == "__main__:again");
+    CHECK(cluster.ranks()[1].alive);
+    // A message too short to name a slot: nothing it says can be routed, so the rank is given
+    // up and the task waiting on it fails at once, naming it.
+    const auto start = Clock::now();
+    try {
+        pool.submit_to(on_rank_2, "__main__:truncated_reply").get();
+        FAIL("no exception");
+    } catch (const isolates::WorkerProcessError& e) {
+        CHECK(std::string(e.what()).find("rank 2 (host rogue) sent a malformed message") != std::string::npos);
+    }
+    CHECK(Clock::now() - start < 1s); // not after a heartbeat timeout
+    CHECK_FALSE(cluster.ranks()[1].alive);
+    // Rank 1 serves everything now, the pool worker that was on rank 2 included.
+    for (int k = 0; k < 6; ++k) CHECK(pool.submit("__main__:square", k).get().as<long>() == k * k);
+    CHECK(pool.submit_to(on_rank_2, "__main__:square", 9).get().as<long>() == 81);
 }
 
 // Last: the killed rank stays dead for the rest of the run.
