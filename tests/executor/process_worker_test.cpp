@@ -266,7 +266,8 @@ TEST_CASE("ProcessWorkers.a_malformed_reply_fails_its_task_and_the_pool_serves_o
         {"scripted:wrong_seq", "after a reply to another request"},
     };
     std::int64_t k = 2;
-    for (const auto& [target, said] : cases) {
+    for (const auto& [bad_target, error_says] : cases) {
+        const std::string target = bad_target, said = error_says;
         CAPTURE(target);
         auto bad = pool.submit(target, 0);
         auto queued = pool.submit("scripted:echo", k); // behind it: sent again to the replacement

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -24,7 +25,8 @@ struct ProcessResources {
 inline ProcessResources process_resources() {
     namespace fs = std::filesystem;
     ProcessResources now;
-    for ([[maybe_unused]] const auto& fd : fs::directory_iterator("/proc/self/fd")) ++now.descriptors;
+    now.descriptors = static_cast<std::size_t>(
+        std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
     std::ifstream maps("/proc/self/maps");
     for (std::string line; std::getline(maps, line);) {
         ++now.mappings;

@@ -4,6 +4,9 @@
 // whether the task failed as it must (WorkerProcessError, TimeoutError); the pool replaces the
 // process before its next task.
 
+#include <chrono>
+#include <cstddef>
+
 #include <isolates/executor/errors.h>
 #include <isolates/executor/interpreter_pool_executor.h>
 
