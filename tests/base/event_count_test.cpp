@@ -154,6 +154,7 @@ std::optional<bool> replay_delayed_notifier(std::chrono::milliseconds patience) 
     CHECK(*asleep);
     return woken.load();
 }
+
 /// Waits on `event` until `tokens` has one for it, then takes it.
 void take_token(EventCount& event, std::atomic<int>& tokens) {
     for (;;) {
