@@ -290,18 +290,4 @@ TEST_CASE("a rank killed mid-task fails that task naming the rank; the other ran
     CHECK_FALSE(after[1].alive);
 }
 
-// In an mpirun of its own, where both serving ranks die.
-TEST_CASE("every serving rank killed: the pool is broken and says why") {
-    MpiPoolExecutor cluster(isolates::test::cluster_options());
-    auto& pool = cluster.pool();
-    auto first = pool.submit_to(0, "__main__:die");
-    auto second = pool.submit_to(1, "__main__:die");
-    CHECK_THROWS_AS(first.get(), isolates::WorkerProcessError);
-    CHECK_THROWS_AS(second.get(), isolates::WorkerProcessError);
-    // No rank is left to replace a worker: the pool breaks, and says why.
-    CHECK_THROWS_AS(pool.submit("__main__:square", 2).get(), isolates::BrokenPoolError);
-    CHECK(pool.broken_reason().find("no serving rank is left") != std::string::npos);
-    for (const auto& rank : cluster.ranks()) CHECK_FALSE(rank.alive);
-}
-
 } // TEST_SUITE
