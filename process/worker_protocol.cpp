@@ -40,6 +40,10 @@ Value error_value(const std::exception_ptr& error) {
         return made(ErrorKind::conversion, {e.what()});
     } catch (const UsageError& e) {
         return made(ErrorKind::usage, {e.what()});
+    } catch (const Error& e) {
+        // What error_of() rebuilds an `other` error as: its text as it came, so a reply relayed
+        // again (an MPI rank passing on a process worker's) does not gain a type name each time.
+        return made(ErrorKind::other, {e.what()});
     } catch (const std::exception& e) {
         return made(ErrorKind::other, {std::string(typeid(e).name()) + ": " + e.what()});
     } catch (...) {
@@ -118,7 +122,30 @@ void encode(const Request& request, std::vector<std::byte>& frame) {
                 frame);
 }
 
+// The decoders without as_conversion_errors (defined below, used only here).
+Request decode_request_unchecked(std::span<const std::byte> frame);
+Reply decode_reply_unchecked(std::span<const std::byte> frame);
+
+namespace {
+/// Runs `decode` so that any failure on a malformed frame is a ConversionError, as decode_request
+/// and decode_reply promise: a Value of the wrong kind or size throws other errors (out_of_range,
+/// UsageError), which a host that catches ConversionError would not expect from a bad peer.
+template <class Decode> auto as_conversion_errors(Decode&& decode) {
+    try {
+        return decode();
+    } catch (const ConversionError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw ConversionError(std::string("worker protocol: a malformed frame: ") + e.what());
+    }
+}
+} // namespace
+
 Request decode_request(std::span<const std::byte> frame) {
+    return as_conversion_errors([&] { return decode_request_unchecked(frame); });
+}
+
+Request decode_request_unchecked(std::span<const std::byte> frame) {
     Value tuple = wire::decode(frame);
     Request request;
     const std::int64_t op = field(tuple, 0, 7).as_int64();
@@ -153,6 +180,10 @@ void encode(const Reply& reply, std::vector<std::byte>& frame) {
 }
 
 Reply decode_reply(std::span<const std::byte> frame) {
+    return as_conversion_errors([&] { return decode_reply_unchecked(frame); });
+}
+
+Reply decode_reply_unchecked(std::span<const std::byte> frame) {
     Value tuple = wire::decode(frame);
     Reply reply;
     reply.seq = static_cast<std::uint64_t>(field(tuple, 0, 5).as_int64());

@@ -167,21 +167,29 @@ void ClientLink::on_message(int source, int tag, Bytes&& message) {
             changed_.notify_all();
         }
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "isolates: a malformed message from MPI rank %d dropped: %s\n", source, e.what());
+        // A message no working rank sends (too short to name its slot, a ready that is not the
+        // tuple): nothing it says can be trusted or routed, so the rank is given up now, failing
+        // what waits on it, rather than left to hang them.
+        give_up(*rank, std::string("sent a malformed message (") + e.what() + ")");
     }
 }
 
 void ClientLink::on_silent(int silent) {
     std::lock_guard lock(mutex_);
-    Rank* rank = find(silent);
-    if (!rank || !rank->info.alive) return;
-    rank->info.alive = false;
-    rank->failure = "sent nothing for " + isolates::detail::format_duration(rank_timeout_) +
-                    ": it died or hangs";
-    const std::string why = "MPI " + describe(rank->info) + " " + rank->failure;
+    if (Rank* rank = find(silent))
+        give_up(*rank, "sent nothing for " + isolates::detail::format_duration(rank_timeout_) +
+                           ": it died or hangs");
+}
+
+void ClientLink::give_up(Rank& rank, const std::string& failure) {
+    if (!rank.info.alive) return;
+    rank.info.alive = false;
+    rank.failure = failure;
+    const std::string why = "MPI " + describe(rank.info) + " " + rank.failure;
+    std::fprintf(stderr, "isolates: %s: given up\n", why.c_str());
     for (auto& entry : slots_) {
         RankWorker* slot = entry.second;
-        if (slot->rank() == silent) slot->end(why);
+        if (slot->rank() == rank.info.rank) slot->end(why);
     }
     changed_.notify_all();
 }

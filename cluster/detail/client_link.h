@@ -61,6 +61,9 @@ private:
     };
     void on_message(int source, int tag, Bytes&& message);
     void on_silent(int rank);
+    /// Marks `rank` dead with `failure` and ends its slots (their tasks fail with why). Call
+    /// with mutex_ held; once per rank.
+    void give_up(Rank& rank, const std::string& failure);
     Rank* find(int rank);
     /// "rank N (host h) why; ..." for every rank with a failure. Call with mutex_ held.
     std::string failures() const;

@@ -7,6 +7,8 @@
 
 #include <boost/mpi/status.hpp>
 
+#include "cluster/detail/message_size.h"
+
 namespace isolates::cluster::detail {
 
 namespace {
@@ -43,6 +45,7 @@ Comm::~Comm() {
 }
 
 void Comm::post(int dest, int tag, Bytes message) {
+    check_message_size(message.size(), "a message"); // the senders check first, with a better name
     {
         std::lock_guard lock(mutex_);
         outbox_.push_back(Outgoing{dest, tag, std::move(message)});

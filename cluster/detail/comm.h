@@ -61,7 +61,7 @@ public:
     Comm& operator=(const Comm&) = delete;
 
     /// Any thread: queues `message` for rank `dest`; it goes in order with the other messages
-    /// posted to that rank.
+    /// posted to that rank. Throws UsageError for a message of 2 GiB or more (check_message_size).
     void post(int dest, int tag, Bytes message);
     /// Any thread: sends what was posted (waiting up to `flush` for the sends to complete: a
     /// dead peer never completes one), then ends the thread. Idempotent.

@@ -3,8 +3,10 @@
 #include <exception>
 #include <utility>
 
+#include <isolates/interp/errors.h>
 #include "cluster/detail/client_link.h"
 #include "cluster/detail/frame_header.h"
+#include "cluster/detail/message_size.h"
 
 namespace isolates::cluster::detail {
 
@@ -24,6 +26,7 @@ RankWorker::Sent RankWorker::send(wp::Request& request, bool /*behind_others*/) 
     request.seq = next_seq_;
     std::vector<std::byte> frame;
     wp::encode(request, frame); // throws ConversionError: nothing sent
+    check_message_size(16 + frame.size(), "the task's request"); // throws UsageError: nothing sent
     Bytes message;
     message.reserve(16 + frame.size());
     put_uint(message, id_, 4);
@@ -49,6 +52,12 @@ bool RankWorker::receive(wp::Reply& reply, std::chrono::steady_clock::time_point
     try {
         std::size_t at = 4; // the slot id, already routed on
         reply = wp::decode_reply(frame_after(message, at));
+    } catch (const ConversionError& e) {
+        // That task's answer is lost, not the rank: the task fails saying where and why.
+        reply = wp::Reply{};
+        reply.seq = expected;
+        reply.error = std::make_exception_ptr(
+            ConversionError("MPI " + where_ + " sent a malformed reply: " + e.what()));
     } catch (...) {
         reply = wp::Reply{};
         reply.seq = expected;

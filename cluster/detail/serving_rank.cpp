@@ -19,6 +19,7 @@
 #include <isolates/interp/wire.h>
 #include "cluster/detail/comm.h"
 #include "cluster/detail/frame_header.h"
+#include "cluster/detail/message_size.h"
 #include "cluster/detail/pool_config.h"
 
 namespace isolates::cluster::detail {
@@ -214,6 +215,15 @@ private:
     void answer(std::uint32_t slot, const wp::Reply& reply) {
         std::vector<std::byte> frame;
         wp::encode(reply, frame);
+        try {
+            check_message_size(4 + frame.size(), "the task's reply");
+        } catch (...) {
+            // Too large for one send: the client gets why instead of the result.
+            wp::Reply refused;
+            refused.seq = reply.seq;
+            refused.error = std::current_exception();
+            wp::encode(refused, frame);
+        }
         Bytes message;
         message.reserve(4 + frame.size());
         put_uint(message, slot, 4);

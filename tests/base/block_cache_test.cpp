@@ -9,6 +9,7 @@
 
 #include "base/block_cache.h"
 #include "tests/support/doctest.h"
+#include "tests/support/skip.h"
 
 using namespace isolates;
 
@@ -44,10 +45,7 @@ std::vector<void*> drain_depot() {
 TEST_SUITE("BlockCache") {
 
 TEST_CASE("BlockCache.blocks_freed_on_one_thread_are_reused_by_another_a_magazine_at_a_time") {
-    if (!base::block_cache_enabled()) {
-        MESSAGE("no block cache under AddressSanitizer: skipped");
-        return;
-    }
+    if (!base::block_cache_enabled()) ISOLATES_SKIP("no block cache under AddressSanitizer");
     const std::vector<void*> drained = drain_depot();
     const std::size_t n = 4 * base::magazine_blocks;
     std::vector<void*> made = allocate_blocks(n, test_bytes);
@@ -66,10 +64,7 @@ TEST_CASE("BlockCache.blocks_freed_on_one_thread_are_reused_by_another_a_magazin
 }
 
 TEST_CASE("BlockCache.the_depot_keeps_a_bounded_number_of_magazines") {
-    if (!base::block_cache_enabled()) {
-        MESSAGE("no block cache under AddressSanitizer: skipped");
-        return;
-    }
+    if (!base::block_cache_enabled()) ISOLATES_SKIP("no block cache under AddressSanitizer");
     std::vector<void*> made = allocate_blocks(100 * base::magazine_blocks, test_bytes);
     std::thread([&] { free_blocks(made, test_bytes); }).join();
     // 256 KiB per class: the other 92 or so magazines' blocks went back to mimalloc.

@@ -8,6 +8,7 @@
 
 #include "base/huge_pages.h"
 #include "tests/support/doctest.h"
+#include "tests/support/skip.h"
 #include "tests/support/huge_page_advice.h"
 
 using namespace isolates;
@@ -15,10 +16,7 @@ using namespace isolates;
 TEST_SUITE("HugePages") {
 
 TEST_CASE("HugePages.only_the_aligned_inside_of_the_buffer_is_advised") {
-    if (!testing::huge_pages_supported()) {
-        MESSAGE("no transparent huge pages on this kernel: skipped");
-        return;
-    }
+    if (!testing::huge_pages_supported()) ISOLATES_SKIP("no transparent huge pages on this kernel");
     constexpr std::size_t huge = std::size_t(2) << 20;
     constexpr std::size_t mapped = 8 * huge;
     void* raw = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

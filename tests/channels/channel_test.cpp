@@ -274,10 +274,11 @@ TEST_CASE("Channel.blocked_sender_resumes_when_space_frees" * doctest::timeout(3
 }
 
 TEST_CASE("Channel.a_receiver_that_keeps_draining_is_never_left_asleep" * doctest::timeout(120)) {
-    // The receiver empties the channel faster than the sender fills it, so it goes to sleep and
-    // is woken over and over, often while the sender is still inside the previous wake-up. A lost
-    // wake-up leaves it asleep with values queued (and the sender asleep on a full channel): here
-    // the timed calls turn that hang into a count.
+    // A stress test: the receiver empties the channel faster than the sender fills it, so it
+    // goes to sleep and is woken over and over, often while the sender is still inside the
+    // previous wake-up. A lost wake-up here shows only as a hang (the timed calls retry past
+    // their deadline), caught by the doctest timeout; the interleaving that lost one is replayed
+    // deterministically in EventCount.a_notifier_delayed_between_its_two_steps_loses_no_wake_up.
     constexpr int n = 100'000;
     Channel ch(2);
     std::atomic<int> stuck{0};

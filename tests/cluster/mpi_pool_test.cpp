@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <set>
 #include <string>
 #include <thread>
@@ -14,7 +15,9 @@
 #include <isolates/cluster/mpi_pool_executor.h>
 #include <isolates/executor/errors.h>
 #include <isolates/interp/errors.h>
+#include "cluster/detail/message_size.h"
 #include "tests/cluster/mpi_test_options.h"
+#include "tests/support/skip.h"
 
 using namespace std::chrono_literals;
 using isolates::InterpreterPoolExecutor;
@@ -215,6 +218,74 @@ TEST_CASE("shutdown runs what was queued, then ends the serving ranks' pools") {
         CHECK_THROWS_AS(cluster.pool().submit("__main__:square", 1), isolates::UsageError);
     }
     for (auto& future : futures) CHECK(future.get().as<double>() == 0.01);
+}
+
+TEST_CASE("a message of 2 GiB or more is refused by its size, before anything is sent") {
+    // The check every request and reply passes before it is posted (MPI counts bytes in int),
+    // tried on sizes alone: nothing of that size is allocated.
+    using isolates::cluster::detail::check_message_size;
+    using isolates::cluster::detail::max_message_bytes;
+    CHECK(max_message_bytes == (std::size_t(2) << 30) - 1);
+    CHECK_NOTHROW(check_message_size(max_message_bytes, "the task's request"));
+    for (const std::size_t too_large : {std::size_t(2) << 30, (std::size_t(4) << 30) + 16}) {
+        CAPTURE(too_large);
+        const std::string says = "the task's request is " + std::to_string(too_large) +
+                                 " bytes; a message between MPI ranks must stay under 2 GiB";
+        CHECK_THROWS_WITH_AS(check_message_size(too_large, "the task's request"),
+                             doctest::Contains(says.c_str()), isolates::UsageError);
+    }
+}
+
+TEST_CASE("a remote task that ignores its timeout resolves at its timeout; the other rank serves on") {
+    // A rank whose worker no longer serves while its heartbeats go on: time.sleep in a
+    // sub-interpreter sees the timeout's interrupt only when the sleep ends. The future resolves
+    // at its timeout and the other rank answers meanwhile. (The serving rank answers the
+    // cancelled task at once, so kill_after never fires across ranks: a task sent to that
+    // worker next waits for the sleep; see docs/reliability.md.)
+    auto options = isolates::test::cluster_options();
+    options.pool.kill_after = 300ms;
+    MpiPoolExecutor cluster(options);
+    auto& pool = cluster.pool();
+    InterpreterPoolExecutor::TaskOptions limited;
+    limited.timeout = 200ms;
+    limited.worker = 0;
+    const auto start = Clock::now();
+    auto stuck = pool.submit_with(limited, "__main__:nap", 4.0);
+    CHECK_THROWS_AS(stuck.get(), isolates::TimeoutError);
+    CHECK(Clock::now() - start < 3s);
+    CHECK(pool.submit_to(1, "__main__:square", 7).get().as<long>() == 49);
+    CHECK(Clock::now() - start < 3s); // long before the sleep ends
+    for (const auto& rank : cluster.ranks()) CHECK(rank.alive);
+}
+
+// In an mpirun of its own, whose rank 2 is a rogue (tests/cluster/rogue_rank.h).
+TEST_CASE("a rank that sends malformed messages: clear errors, and the pool serves on") {
+    MpiPoolExecutor cluster(isolates::test::cluster_options());
+    auto& pool = cluster.pool();
+    if (cluster.ranks()[1].host != "rogue") ISOLATES_SKIP("rank 2 is no rogue (run with --isolates-rogue-rank-2)");
+    const std::size_t on_rank_2 = cluster.ranks()[0].workers;
+    CHECK(pool.submit_to(on_rank_2, "__main__:anything").get().as_str() == "__main__:anything");
+    // A reply naming its slot whose frame is garbage: that task fails saying where; the rank
+    // stays (its next reply is good).
+    CHECK_THROWS_WITH_AS(pool.submit_to(on_rank_2, "__main__:garbage_reply").get(),
+                         doctest::Contains("MPI rank 2 (host rogue) worker 0 sent a malformed reply"),
+                         isolates::ConversionError);
+    CHECK(pool.submit_to(on_rank_2, "__main__:again").get().as_str() == "__main__:again");
+    CHECK(cluster.ranks()[1].alive);
+    // A message too short to name a slot: nothing it says can be routed, so the rank is given
+    // up and the task waiting on it fails at once, naming it.
+    const auto start = Clock::now();
+    try {
+        pool.submit_to(on_rank_2, "__main__:truncated_reply").get();
+        FAIL("no exception");
+    } catch (const isolates::WorkerProcessError& e) {
+        CHECK(std::string(e.what()).find("rank 2 (host rogue) sent a malformed message") != std::string::npos);
+    }
+    CHECK(Clock::now() - start < 1s); // not after a heartbeat timeout
+    CHECK_FALSE(cluster.ranks()[1].alive);
+    // Rank 1 serves everything now, the pool worker that was on rank 2 included.
+    for (int k = 0; k < 6; ++k) CHECK(pool.submit("__main__:square", k).get().as<long>() == k * k);
+    CHECK(pool.submit_to(on_rank_2, "__main__:square", 9).get().as<long>() == 81);
 }
 
 // Last: the killed rank stays dead for the rest of the run.

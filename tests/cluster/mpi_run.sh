@@ -7,6 +7,8 @@
 # exit status is written by a small shell around it, since mpirun reports only one.
 # Under ASan (ASAN_OPTIONS set by the test setup), Open MPI's own leaks at MPI_Finalize are
 # suppressed too (lsan_mpi.supp), which needs the slow unwinder: Open MPI has no frame pointers.
+# They are added to this CPython's suppressions (ISOLATES_LSAN_SUPPRESSIONS, which tests/meson.build
+# joins), or to the ones for every CPython when that is not set.
 set -uo pipefail
 killed_expected=$1
 shift
@@ -14,7 +16,7 @@ statuses=$(mktemp -d)
 trap 'rm -rf "$statuses"' EXIT
 if [[ -n ${ASAN_OPTIONS:-} ]]; then
   supp_dir=${ISOLATES_SANITIZERS_DIR:?the asan test setup sets ISOLATES_SANITIZERS_DIR}
-  cat "$supp_dir/lsan.supp" "$supp_dir/lsan_mpi.supp" >"$statuses/lsan.supp"
+  cat "${ISOLATES_LSAN_SUPPRESSIONS:-$supp_dir/lsan.supp}" "$supp_dir/lsan_mpi.supp" >"$statuses/lsan.supp"
   export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
   export LSAN_OPTIONS="suppressions=$statuses/lsan.supp:print_suppressions=0"
 fi

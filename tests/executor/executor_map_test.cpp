@@ -18,6 +18,7 @@
 #include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/interpreter.h>
 #include "tests/support/doctest.h"
+#include "tests/support/skip.h"
 #include "tests/support/huge_page_advice.h"
 #include "tests/support/pool_test_helpers.h"
 
@@ -135,10 +136,7 @@ TEST_CASE("Map.results_are_joined_whole_from_sized_and_unsized_inputs" * doctest
 }
 
 TEST_CASE("Map.a_large_result_is_written_on_huge_pages" * doctest::timeout(60)) {
-    if (!testing::huge_pages_supported()) {
-        MESSAGE("no transparent huge pages on this kernel: skipped");
-        return;
-    }
+    if (!testing::huge_pages_supported()) ISOLATES_SKIP("no transparent huge pages on this kernel");
     InterpreterPoolExecutor pool(map_pool_options(2));
     // 300000 results of 16 bytes: more than two whole 2 MiB pages, which the sized input's
     // reserved result advises before the chunks are joined into it.

@@ -1,8 +1,9 @@
 // Security: nothing isolates offers lets one interpreter reach another's objects; nothing received
 // from a channel (or as a task's argument or result) is unpickled or executed unless the receiver
-// asks for it; shared-memory segments are owner-only with unguessable names, removed when their
-// last user is gone and after a crash of the process that made them. The README's Reliability
-// section lists these checks; tests/channels/shared_buffer_test.cpp has the basic ones.
+// asks for it; shared-memory segments (SharedBuffer's and the process links') are owner-only
+// with unguessable names, removed when their last user is gone and after a crash of the process
+// that made them. docs/reliability.md and docs/threat-model.md list these checks;
+// tests/channels/shared_buffer_test.cpp has the basic ones.
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,15 +11,20 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <isolates/channels/channel.h>
 #include <isolates/channels/shared_buffer.h>
 #include <isolates/executor/interpreter_pool_executor.h>
 #include <isolates/interp/errors.h>
 #include <isolates/interp/interpreter.h>
+#include "process/detail/shm_link.h"
 #include "tests/support/child_process.h"
 #include "tests/support/doctest.h"
 
@@ -70,6 +76,29 @@ def evaluate(source):
 )";
 
 using testing::segment_exists;
+
+/// Makes one segment of a kind, sets `name` to its name, returns its owner.
+using MakeSegment = std::function<std::shared_ptr<void>(std::string& name)>;
+
+/// The two kinds of shared-memory segment isolates makes, by name: a SharedBuffer's and a
+/// process link's (a pool makes one per process worker).
+std::vector<std::pair<std::string, MakeSegment>> segment_kinds() {
+    return {
+        {"SharedBuffer",
+         [](std::string& name) {
+             auto buffer = std::make_shared<SharedBuffer>(SharedBuffer::copy_of(
+                 std::string_view("held"), SharedBuffer::Storage::shared_memory));
+             name = buffer->name();
+             return std::shared_ptr<void>(buffer);
+         }},
+        {"process link",
+         [](std::string& name) {
+             auto link = std::make_shared<detail::ShmLink>(detail::ShmLink::create(4096));
+             name = link->name();
+             return std::shared_ptr<void>(link);
+         }},
+    };
+}
 } // namespace
 
 TEST_SUITE("Reliability") {
@@ -210,37 +239,46 @@ TEST_CASE("Security.the_isolates_module_offers_no_way_into_another_interpreter" 
 }
 
 TEST_CASE("Security.segments_are_owner_only_whatever_the_umask_with_unguessable_names") {
-    const mode_t previous = ::umask(0);
-    std::set<std::string> names, random_parts;
-    std::vector<SharedBuffer> buffers;
-    for (int k = 0; k < 64; ++k) {
-        buffers.push_back(SharedBuffer::copy_of(std::string_view("x"), SharedBuffer::Storage::shared_memory));
-        const std::string& name = buffers.back().name();
-        names.insert(name);
-        struct stat info {};
-        REQUIRE(::stat(("/dev/shm/" + name).c_str(), &info) == 0);
-        CHECK((info.st_mode & 07777) == 0600);
-        CHECK(info.st_uid == ::getuid());
-        const std::string prefix = "isolates-" + std::to_string(::getpid()) + "-";
-        REQUIRE(name.starts_with(prefix));
-        const std::string random = name.substr(prefix.size());
-        CHECK(random.size() == 32); // 128 bits
-        for (char c : random) CHECK(std::isxdigit(static_cast<unsigned char>(c)));
-        random_parts.insert(random.substr(0, 8));
+    // SharedBuffer's segments and the process links (one per process worker) alike.
+    for (const auto& kind_and_maker : segment_kinds()) {
+        const std::string& kind = kind_and_maker.first;
+        const MakeSegment& make = kind_and_maker.second;
+        CAPTURE(kind);
+        const mode_t previous = ::umask(0);
+        std::set<std::string> names, random_parts;
+        std::vector<std::shared_ptr<void>> segments;
+        for (int k = 0; k < 64; ++k) {
+            std::string name;
+            segments.push_back(make(name));
+            names.insert(name);
+            struct stat info {};
+            REQUIRE(::stat(("/dev/shm/" + name).c_str(), &info) == 0);
+            CHECK((info.st_mode & 07777) == 0600);
+            CHECK(info.st_uid == ::getuid());
+            const std::string prefix = "isolates-" + std::to_string(::getpid()) + "-";
+            REQUIRE(name.starts_with(prefix));
+            const std::string random = name.substr(prefix.size());
+            CHECK(random.size() == 32); // 128 bits
+            for (char c : random) CHECK(std::isxdigit(static_cast<unsigned char>(c)));
+            random_parts.insert(random.substr(0, 8));
+        }
+        ::umask(previous);
+        CHECK(names.size() == 64);
+        CHECK(random_parts.size() == 64); // not a counter: even 32-bit prefixes all differ
+        // Names that could reach outside isolates' own segments are refused before any system call.
+        for (const char* bad : {"../../etc/passwd", "isolates-1-../../etc/passwd", "/isolates-1-x",
+                                "other-segment", ""}) {
+            CAPTURE(bad);
+            CHECK_THROWS_WITH_AS(SharedBuffer::open_shared(bad),
+                                 doctest::Contains("not the name of an isolates shared memory segment"),
+                                 UsageError);
+            CHECK_THROWS_WITH_AS(detail::ShmLink::open(bad),
+                                 doctest::Contains("not the name of an isolates process link"),
+                                 UsageError);
+        }
+        segments.clear();
+        for (const auto& name : names) CHECK_FALSE(segment_exists(name));
     }
-    ::umask(previous);
-    CHECK(names.size() == 64);
-    CHECK(random_parts.size() == 64); // not a counter: even 32-bit prefixes all differ
-    // Names that could reach outside isolates' own segments are refused before any system call.
-    for (const char* bad : {"../../etc/passwd", "isolates-1-../../etc/passwd", "/isolates-1-x",
-                            "other-segment", ""}) {
-        CAPTURE(bad);
-        CHECK_THROWS_WITH_AS(SharedBuffer::open_shared(bad),
-                             doctest::Contains("not the name of an isolates shared memory segment"),
-                             UsageError);
-    }
-    buffers.clear();
-    for (const auto& name : names) CHECK_FALSE(segment_exists(name));
 }
 
 TEST_CASE("Security.a_segment_lives_exactly_as_long_as_its_last_user" * doctest::timeout(60)) {
@@ -268,51 +306,55 @@ TEST_CASE("Security.a_segment_lives_exactly_as_long_as_its_last_user" * doctest:
 
 TEST_CASE("Security.segments_of_a_killed_process_are_removed_and_a_live_ones_kept" *
           doctest::timeout(60)) {
-    // Two children each make a segment and report its name: one is killed with SIGKILL (a crash:
-    // no destructor runs), the other stays alive. Making a segment here sweeps the dead child's
-    // segment only.
-    auto spawn = [](std::string& name, int& to_child) -> pid_t {
-        int down[2];
-        REQUIRE(::pipe(down) == 0);
-        const testing::Child child = testing::fork_child([&](int out) {
-            ::close(down[1]);
-            {
-                const SharedBuffer buffer = SharedBuffer::copy_of(
-                    std::string_view("held"), SharedBuffer::Storage::shared_memory);
-                testing::write_all(out, buffer.name());
-                ::close(out); // the parent has the name now
-                char c;
-                [[maybe_unused]] auto r = ::read(down[0], &c, 1); // wait until told to go
-            } // a clean end: the segment's last user in this process lets go
-        });
-        ::close(down[0]);
-        REQUIRE_FALSE(child.output.empty());
-        name = child.output;
-        to_child = down[1];
-        return child.pid;
-    };
-    std::string crashed_name, alive_name;
-    int crashed_pipe = -1, alive_pipe = -1;
-    const pid_t crashed = spawn(crashed_name, crashed_pipe);
-    const pid_t alive = spawn(alive_name, alive_pipe);
-    CHECK(segment_exists(crashed_name));
-    CHECK(segment_exists(alive_name));
-    ::kill(crashed, SIGKILL);
-    int status = 0;
-    ::waitpid(crashed, &status, 0);
-    CHECK(WIFSIGNALED(status));
-    CHECK(segment_exists(crashed_name)); // nobody has swept yet
-    const SharedBuffer trigger =
-        SharedBuffer::copy_of(std::string_view("sweep"), SharedBuffer::Storage::shared_memory);
-    CHECK_FALSE(segment_exists(crashed_name)); // the crashed process's segment is gone
-    CHECK(segment_exists(alive_name));         // a live process's segment is left alone
-    // The live child's segment is still readable by name, then goes when the child ends.
-    CHECK(SharedBuffer::open_shared(alive_name).size() == 4);
-    ::close(alive_pipe);
-    ::close(crashed_pipe);
-    ::waitpid(alive, &status, 0);
-    CHECK(WIFEXITED(status));
-    CHECK_FALSE(segment_exists(alive_name)); // a clean exit removes its own segment
+    // Two children each make a segment (a SharedBuffer's, or a process link as a pool makes for
+    // each worker) and report its name: one is killed with SIGKILL (a crash: no destructor runs),
+    // the other stays alive. Making a segment here sweeps the dead child's segment only.
+    for (const auto& kind_and_maker : segment_kinds()) {
+        const std::string& kind = kind_and_maker.first;
+        const MakeSegment& make = kind_and_maker.second;
+        CAPTURE(kind);
+        auto spawn = [&make](std::string& name, int& to_child) -> pid_t {
+            int down[2];
+            REQUIRE(::pipe(down) == 0);
+            const testing::Child child = testing::fork_child([&](int out) {
+                ::close(down[1]);
+                {
+                    std::string made;
+                    const std::shared_ptr<void> segment = make(made);
+                    testing::write_all(out, made);
+                    ::close(out); // the parent has the name now
+                    char c;
+                    [[maybe_unused]] auto r = ::read(down[0], &c, 1); // wait until told to go
+                } // a clean end: the segment's last user in this process lets go
+            });
+            ::close(down[0]);
+            REQUIRE_FALSE(child.output.empty());
+            name = child.output;
+            to_child = down[1];
+            return child.pid;
+        };
+        std::string crashed_name, alive_name;
+        int crashed_pipe = -1, alive_pipe = -1;
+        const pid_t crashed = spawn(crashed_name, crashed_pipe);
+        const pid_t alive = spawn(alive_name, alive_pipe);
+        CHECK(segment_exists(crashed_name));
+        CHECK(segment_exists(alive_name));
+        ::kill(crashed, SIGKILL);
+        int status = 0;
+        ::waitpid(crashed, &status, 0);
+        CHECK(WIFSIGNALED(status));
+        CHECK(segment_exists(crashed_name)); // nobody has swept yet
+        std::string trigger_name;
+        const std::shared_ptr<void> trigger = make(trigger_name);
+        CHECK_FALSE(segment_exists(crashed_name)); // the crashed process's segment is gone
+        CHECK(segment_exists(alive_name));         // a live process's segment is left alone
+        // The live child's segment goes when the child ends.
+        ::close(alive_pipe);
+        ::close(crashed_pipe);
+        ::waitpid(alive, &status, 0);
+        CHECK(WIFEXITED(status));
+        CHECK_FALSE(segment_exists(alive_name)); // a clean exit removes its own segment
+    }
 }
 
 } // TEST_SUITE

@@ -8,7 +8,10 @@
 // 3. messages: >= 10,000,000 channel messages from 4 producer to 4 consumer interpreters, each on
 //    its own thread; count, sum and sum of squares verified (nothing lost or duplicated);
 // 4. 1,000 pool create/destroy cycles (each runs a task);
-// 5. 10,000 channel create/destroy cycles (each carries values through).
+// 5. 10,000 channel create/destroy cycles (each carries values through);
+// 6. 1,000 process worker replacements (half crashes, half kills of a task that ignores its
+//    timeout), after which this process holds the same file descriptors, mappings and
+//    shared-memory segments as before.
 // RSS (/proc/self/statm) is sampled after a warm-up and at the end of each phase; a phase fails
 // when RSS grew by more than (interpreters made in it) x (the baseline leak) x 1.5 + a fixed
 // slack. Prints a table and a final `N passed, N failed` line; exits non-zero on any failure.
@@ -27,6 +30,8 @@
 #include <vector>
 
 #include <isolates.h>
+#include "tests/support/process_resources.h"
+#include "tests/support/worker_faults.h"
 
 using namespace isolates;
 using Clock = std::chrono::steady_clock;
@@ -198,15 +203,18 @@ int main(int argc, char** argv) {
     const std::uint64_t messages = 10'000'000 / scale;
     const std::uint64_t pool_cycles = 1'000 / scale < 10 ? 10 : 1'000 / scale;
     const std::uint64_t channel_cycles = 10'000 / scale;
+    const std::uint64_t replacements = 1'000 / scale;
     const double slack_mib = 32.0;
     Runtime runtime;
     const std::size_t workers = std::max(2u, std::thread::hardware_concurrency());
     std::printf("soak%s: %llu tasks on %zu workers, %llu messages (4 producer and 4 consumer "
-                "interpreters), %llu pool and %llu channel create/destroy cycles\n",
+                "interpreters), %llu pool and %llu channel create/destroy cycles, %llu process "
+                "worker replacements\n",
                 quick ? " --quick" : "", static_cast<unsigned long long>(tasks), workers,
                 static_cast<unsigned long long>(messages),
                 static_cast<unsigned long long>(pool_cycles),
-                static_cast<unsigned long long>(channel_cycles));
+                static_cast<unsigned long long>(channel_cycles),
+                static_cast<unsigned long long>(replacements));
     std::fflush(stdout);
     const auto all_start = Clock::now();
 
@@ -308,6 +316,40 @@ int main(int argc, char** argv) {
         for (std::uint64_t k = 0; k < channel_cycles; ++k) cycle();
         check(wrong == 0, std::to_string(wrong) + " channel cycles lost values");
         finish_phase("channel create/destroy", channel_cycles, "channels (x2)", start, before,
+                     bound(0));
+    }
+
+    // 6. Process worker replacements.
+    {
+        InterpreterPoolExecutor::Options options;
+        options.workers = 1;
+        options.worker_kind = InterpreterPoolExecutor::WorkerKind::processes;
+        options.kill_after = std::chrono::milliseconds(50);
+        InterpreterPoolExecutor pool(options);
+        const auto timeout = std::chrono::milliseconds(20);
+        auto ready = [&] { return pool.submit("operator:add", 1, 2).get().as_int64() == 3; };
+        // One of each first: what the first replacement sets up once is in both counts.
+        bool as_they_must = testing::crash_process_worker(pool) &&
+                            testing::hang_process_worker_past_its_timeout(pool, timeout) && ready();
+        const auto before = testing::process_resources();
+        const double rss_before = rss_mib();
+        const auto replaced_before = pool.stats().replaced_interpreters;
+        const auto start = Clock::now();
+        std::uint64_t wrong = 0;
+        for (std::uint64_t k = 0; k < replacements / 2; ++k) {
+            wrong += testing::crash_process_worker(pool) ? 0 : 1;
+            wrong += testing::hang_process_worker_past_its_timeout(pool, timeout) ? 0 : 1;
+        }
+        as_they_must = as_they_must && ready();
+        const auto replaced = pool.stats().replaced_interpreters - replaced_before;
+        check(as_they_must && wrong == 0 && replaced == replacements,
+              std::to_string(replaced) + " process workers replaced, " + std::to_string(wrong) +
+                  " faults that did not fail their task as they must");
+        const auto after = testing::process_resources();
+        check(after == before, "after " + std::to_string(replaced) + " replacements: " +
+                                   testing::describe(after) + " (before: " +
+                                   testing::describe(before) + ")");
+        finish_phase("process worker replacements", replaced, "processes", start, rss_before,
                      bound(0));
     }
 

@@ -17,6 +17,7 @@
 #include <isolates/interp/interpreter.h>
 #include <isolates/interp/runtime.h>
 #include "tests/support/doctest.h"
+#include "tests/support/skip.h"
 #include "tests/support/extension/test_extension.h"
 
 using namespace isolates;
@@ -305,6 +306,7 @@ TEST_CASE("MainInterpreter.block_in_c_outlives_an_interrupt" * doctest::timeout(
 TEST_CASE("MainInterpreter.standard_single_phase_modules" * doctest::timeout(120)) {
     // Single-phase modules of the standard library: refused in sub-interpreters, loaded in the
     // main interpreter, as long as the version still builds them single-phase.
+    std::string left_out; // why each module was not checked
     for (const std::string module : {"_curses", "readline"}) {
         CAPTURE(module);
         bool found = false;
@@ -315,14 +317,12 @@ TEST_CASE("MainInterpreter.standard_single_phase_modules" * doctest::timeout(120
                         .as_bool();
         });
         if (!found) {
-            MESSAGE(module << " is not built for Python " << Runtime::python_version()
-                           << ": skipped");
+            left_out += module + " is not built; ";
             continue;
         }
         const std::string refusal = refusal_in_a_sub(module);
         if (refusal.empty()) {
-            MESSAGE(module << " is multi-phase in Python " << Runtime::python_version()
-                           << " (a sub-interpreter loads it): skipped");
+            left_out += module + " is multi-phase (a sub-interpreter loads it); ";
             continue;
         }
         CHECK(refusal.find("ImportError: ") == 0);
@@ -334,9 +334,9 @@ TEST_CASE("MainInterpreter.standard_single_phase_modules" * doctest::timeout(120
             loaded = in.eval("'" + module + "' in __import__('sys').modules").as_bool();
         });
         CHECK(loaded);
-        MESSAGE(module << " is single-phase in Python " << Runtime::python_version()
-                       << ": refused in sub-interpreters, loaded in the main one");
     }
+    if (left_out.find("_curses") != std::string::npos && left_out.find("readline") != std::string::npos)
+        ISOLATES_SKIP("Python " + Runtime::python_version() + ": " + left_out);
 }
 
 } // TEST_SUITE

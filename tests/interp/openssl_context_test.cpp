@@ -13,6 +13,7 @@
 #include "interp/detail/libcrypto.h"
 #include "interp/detail/openssl_context.h"
 #include "tests/support/doctest.h"
+#include "tests/support/skip.h"
 
 using namespace isolates;
 using detail::OpenSslContext;
@@ -49,10 +50,10 @@ Fetched fetch_in(Interpreter& in) {
     return fetch_here();
 }
 
-bool have_openssl3() {
-    if (detail::libcrypto()) return true;
-    MESSAGE("skipped: no OpenSSL 3 behind _hashlib: " << detail::libcrypto_missing());
-    return false;
+/// Why this process has no OpenSSL 3 to test, or "" when it has one.
+std::string no_openssl3() {
+    if (detail::libcrypto()) return "";
+    return "no OpenSSL 3 behind _hashlib: " + detail::libcrypto_missing();
 }
 
 } // namespace
@@ -60,7 +61,7 @@ bool have_openssl3() {
 TEST_SUITE("OpenSslContext") {
 
 TEST_CASE("OpenSslContext.finds_the_libcrypto_of_hashlib") {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     CHECK(detail::libcrypto_missing().empty());
     CHECK(detail::libcrypto()->path.find("libcrypto") != std::string::npos);
     // A file mapped in the process once _hashlib is imported (maps name files without symlinks).
@@ -73,7 +74,7 @@ TEST_CASE("OpenSslContext.finds_the_libcrypto_of_hashlib") {
 
 TEST_CASE("OpenSslContext.two_interpreters_on_two_threads_hold_distinct_EVP_MDs" *
           doctest::timeout(120)) {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     const Fetched shared = fetch_here(); // this thread keeps the process default
     Fetched fetched[2];
     std::string digests[2];
@@ -102,7 +103,7 @@ TEST_CASE("OpenSslContext.two_interpreters_on_two_threads_hold_distinct_EVP_MDs"
 }
 
 TEST_CASE("OpenSslContext.teardown_frees_the_context_and_restores_the_default") {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     const auto before = OpenSslContext::live();
     const Fetched outside = fetch_here();
     {
@@ -127,7 +128,7 @@ TEST_CASE("OpenSslContext.teardown_frees_the_context_and_restores_the_default") 
 }
 
 TEST_CASE("OpenSslContext.nested_interpreters_each_use_their_own") {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     Interpreter a;
     Interpreter b;
     const Fetched in_a = fetch_in(a);
@@ -142,7 +143,7 @@ TEST_CASE("OpenSslContext.nested_interpreters_each_use_their_own") {
 }
 
 TEST_CASE("OpenSslContext.option_off_shares_the_process_default") {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     const auto before = OpenSslContext::live();
     const Fetched outside = fetch_here();
     Interpreter::Options options;
@@ -156,7 +157,7 @@ TEST_CASE("OpenSslContext.option_off_shares_the_process_default") {
 }
 
 TEST_CASE("OpenSslContext.pool_workers_get_one_each" * doctest::timeout(120)) {
-    if (!have_openssl3()) return;
+    if (const std::string why = no_openssl3(); !why.empty()) ISOLATES_SKIP(why);
     const Fetched outside = fetch_here();
     for (const bool own : {true, false}) {
         CAPTURE(own);

@@ -1,4 +1,4 @@
-/* Reproduces, without isolates, the CPython 3.12 leak that lsan.supp suppresses as
+/* Reproduces, without isolates, the CPython 3.12 leak that lsan_cpython3.12.supp suppresses as
  * `leak:_curses.cpython-312-`: an isolated sub-interpreter runs a single-phase extension's
  * PyInit_* before refusing it (CPython gh-117953, fixed in 3.13), and PyInit__curses keeps the
  * _curses.error type it makes in a C static, so each refused import overwrites (leaks) the type
@@ -8,9 +8,9 @@
  *   P=$(pyenv root)/versions/3.12.1 V=3.12
  *   gcc -g -fsanitize=address tests/support/sanitizers/cpython312_curses_leak.c -o /tmp/curses_leak \
  *       -I$P/include/python$V -L$P/lib -lpython$V -Wl,-rpath,$P/lib
- *   LSAN_OPTIONS=suppressions=$PWD/tests/sanitizers/lsan.supp /tmp/curses_leak 3
+ *   LSAN_OPTIONS=suppressions=$PWD/tests/support/sanitizers/lsan_cpython3.12.supp /tmp/curses_leak 3
  * 3.12.1: "1344 byte(s) leaked in 6 allocation(s)"; 3.13.0: no leak. With
- * ASAN_OPTIONS=fast_unwind_on_malloc=0 the stacks reach PyInit__curses and lsan.supp's entry
+ * ASAN_OPTIONS=fast_unwind_on_malloc=0 the stacks reach PyInit__curses and lsan_cpython3.12.supp
  * suppresses the leak. */
 #include <Python.h>
 #include <stdio.h>

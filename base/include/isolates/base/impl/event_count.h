@@ -28,7 +28,18 @@ namespace isolates::base {
 /// When a blocking wait gives up; std::nullopt waits for ever.
 using Deadline = std::optional<std::chrono::steady_clock::time_point>;
 
-class EventCount {
+/// EventCount's injection points, empty: a test passes its own to pause a thread between the
+/// two steps of a wait (mark, then sleep) or of a notify (advance, then wake) and so replay a
+/// lost-wake-up interleaving deterministically (tests/base/event_count_test.cpp).
+struct NoEventCountHooks {
+    /// The waiter marked `word` and is about to sleep on it.
+    static void before_sleep(const std::atomic<std::uint32_t>& /*word*/) noexcept {}
+    /// The notifier advanced the epoch and is about to decide whether to wake.
+    static void after_advance() noexcept {}
+};
+
+template <class Hooks = NoEventCountHooks>
+class BasicEventCount {
 public:
     using Key = std::uint32_t;
 
@@ -64,8 +75,10 @@ public:
         // compares the word atomically with going to sleep, returns at once) and we re-check.
         const Key marked = key | asleep_bit;
         if (in_time && (key == marked || epoch_.compare_exchange_strong(key, marked,
-                                                                        std::memory_order_seq_cst)))
+                                                                        std::memory_order_seq_cst))) {
+            Hooks::before_sleep(epoch_);
             in_time = futex_wait(epoch_, marked, timeout, /*shared=*/false);
+        }
         cancel_wait();
         return in_time;
     }
@@ -87,6 +100,7 @@ public:
         while (!epoch_.compare_exchange_weak(old, (old | asleep_bit) + 1, std::memory_order_seq_cst,
                                              std::memory_order_relaxed)) {
         }
+        Hooks::after_advance();
         // Only a word marked since the last notify_all has sleepers: the common case (waiters
         // still spinning or re-checking) pays no system call.
         if (old & asleep_bit) futex_wake(epoch_, INT_MAX, /*shared=*/false);
@@ -99,6 +113,7 @@ public:
         if (waiters_.load(std::memory_order_relaxed) == 0) return;
         // Keeps the bit: the sleepers not woken here stay marked, so a later notify wakes them.
         const Key old = epoch_.fetch_add(2, std::memory_order_seq_cst);
+        Hooks::after_advance();
         if (old & asleep_bit) futex_wake(epoch_, 1, /*shared=*/false);
     }
 
@@ -111,5 +126,8 @@ private:
     alignas(64) std::atomic<Key> epoch_{0};
     alignas(64) std::atomic<std::uint32_t> waiters_{0};
 };
+
+/// The event count everything uses: no injection points.
+using EventCount = BasicEventCount<>;
 
 } // namespace isolates::base
