@@ -17,6 +17,7 @@
 
 #include <isolates/process/worker_protocol.h>
 #include "process/detail/shm_link.h"
+#include "tests/support/far_end_link.h"
 
 using namespace isolates;
 using namespace isolates::detail;
@@ -48,11 +49,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        ShmLink link = ShmLink::open(argv[2]);
-        link.remove_name();
-        const pid_t host = ::getppid();
-        RingWait wait;
-        wait.keep_waiting = [host] { return ::getppid() == host; };
+        ShmLink link = isolates::test::open_far_end(argv[2]);
+        RingWait wait = isolates::test::while_host_lives();
         std::vector<std::byte> frame;
         for (;;) {
             const RingStatus got = link.to_worker().receive(frame, wait);

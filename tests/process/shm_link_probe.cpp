@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "process/detail/shm_link.h"
+#include "tests/support/far_end_link.h"
 
 using namespace isolates::detail;
 
@@ -18,11 +19,8 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        ShmLink link = ShmLink::open(argv[1]);
-        link.remove_name();
-        const pid_t host = ::getppid();
-        RingWait wait;
-        wait.keep_waiting = [host] { return ::getppid() == host; };
+        ShmLink link = isolates::test::open_far_end(argv[1]);
+        RingWait wait = isolates::test::while_host_lives();
         std::vector<std::byte> frame;
         for (;;) {
             const RingStatus got = link.to_worker().receive(frame, wait);
